@@ -1,0 +1,44 @@
+# Two commands a learner needs: `make run` (execute every notebook) and `make test` (unit tests + notebooks).
+# Both create the virtual environment on first use. Only Python 3.10+ and make are required.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint strip lab clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@start=$$(date +%s); \
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || exit 1; \
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -e . || exit 1; \
+	touch $(STAMP); \
+	echo "install took $$(( $$(date +%s) - start )) s"
+
+install: $(STAMP)
+
+# Executes notebooks/ in order, headless, on the default data; executed copies go to build/notebooks/.
+run: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/python -m helpers.notebooks run; rc=$$?; \
+	echo "make run took $$(( $$(date +%s) - start )) s"; exit $$rc
+
+# Unit tests, lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs).
+test: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/ruff check helpers tests notebooks && \
+	$(BIN)/python -m helpers.notebooks check-stripped && \
+	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q tests notebooks; rc=$$?; \
+	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests notebooks
+
+# Clears outputs before committing notebooks (the output policy in README.md).
+strip: $(STAMP)
+	$(BIN)/python -m helpers.notebooks strip
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf build outputs

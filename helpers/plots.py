@@ -1,0 +1,84 @@
+"""Figures the notebooks show: sample grids, class balance, augmentation previews, image sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from helpers.data import CLASS_NAMES, SPLITS, CourseData, denormalize
+
+
+def data_title(data: CourseData, what: str) -> str:
+    """Every figure says which data it shows; synthetic demo data is named as such."""
+    tag = "SYNTHETIC demo data" if data.source.synthetic else data.source.root.name
+    return f"{what} — {tag}"
+
+
+def _as_image(tensor: torch.Tensor) -> np.ndarray:
+    """CHW uint8 or normalised float -> HWC array for imshow."""
+    if tensor.dtype == torch.uint8:
+        return tensor.permute(1, 2, 0).numpy()
+    return denormalize(tensor).permute(1, 2, 0).numpy()
+
+
+def show_grid(
+    images: list[torch.Tensor] | torch.Tensor, titles: list[str], columns: int = 8, title: str = ""
+) -> Figure:
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, text in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(_as_image(image))
+        ax.set_title(text, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_samples(data: CourseData, split: str = "train", count: int = 16, seed: int = 0) -> Figure:
+    """A random but repeatable set of images with their labels."""
+    part = data.splits[split]
+    picks = torch.randperm(len(part.labels), generator=torch.Generator().manual_seed(seed))[:count]
+    titles = [CLASS_NAMES[int(part.labels[i])] for i in picks]
+    return show_grid([part.images[i] for i in picks], titles, title=data_title(data, f"{split} samples"))
+
+
+def plot_class_balance(data: CourseData) -> Figure:
+    """Images per class and split: an imbalanced dataset needs class weights or a balanced sampler."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    width = 0.38
+    x = np.arange(len(SPLITS))
+    for k, name in enumerate(CLASS_NAMES):
+        counts = [data.report.counts[s][name] for s in SPLITS]
+        bars = ax.bar(x + (k - 0.5) * width, counts, width, label=name)
+        ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(x, SPLITS)
+    ax.set_ylabel("images")
+    ax.legend()
+    ax.set_title(data_title(data, "class balance"))
+    fig.tight_layout()
+    return fig
+
+
+def show_augmentations(image: torch.Tensor, transform: Callable, count: int = 11, title: str = "") -> Figure:
+    """One image and many augmented versions: what the network sees across epochs."""
+    images = [image] + [transform(image) for _ in range(count)]
+    titles = ["original"] + [f"augmented {i + 1}" for i in range(count)]
+    return show_grid(images, titles, columns=6, title=title)
+
+
+def plot_image_sizes(data: CourseData) -> Figure:
+    """Original sizes before caching: tiny images hold little detail of the mask edge."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    sizes = data.report.sizes
+    ax.hist(sizes.min(axis=1) if len(sizes) else [], bins=30)
+    ax.set_xlabel("shorter side of the original image (px)")
+    ax.set_ylabel("images")
+    ax.set_title(data_title(data, "image sizes"))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,226 @@
+"""Data discovery, layouts, label mapping, the split, the scan report and the loaders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import data as course_data
+from helpers.data import (
+    DataLayoutError,
+    assign_splits,
+    canonical_label,
+    detect_layout,
+    duplicate_groups,
+    find_data,
+    find_layout,
+    load_course_data,
+    make_loaders,
+    quick_subset,
+)
+from tests.conftest import make_flat, make_presplit, write_image
+
+
+@pytest.mark.parametrize(
+    ("folder", "label"),
+    [
+        ("with_mask", "mask"), ("faceWithMask", "mask"), ("Mask", "mask"), ("masked", "mask"),
+        ("without_mask", "no_mask"), ("faceWithoutMask", "no_mask"), ("Non Mask", "no_mask"),
+        ("no_mask", "no_mask"), ("NoMask", "no_mask"), ("unmasked", "no_mask"),
+        ("mask_weared_incorrect", None), ("images", None), ("annotations", None),
+    ],
+)
+def test_canonical_labels(folder: str, label: str | None) -> None:
+    assert canonical_label(folder) == label
+
+
+def test_flat_layout_and_mapping(flat_dataset: Path) -> None:
+    layout = detect_layout(flat_dataset)
+    assert layout.kind == "flat"
+    assert layout.class_map() == {"with_mask": "mask", "without_mask": "no_mask"}
+    assert layout.class_folder_parent() == flat_dataset
+
+
+@pytest.mark.parametrize("val_name", ["valid", "validation", "val"])
+def test_presplit_layout_accepts_val_spellings(tmp_path: Path, val_name: str) -> None:
+    root = make_presplit(tmp_path / "d", splits=("train", val_name, "test"), per_class=1)
+    layout = detect_layout(root)
+    assert layout.kind == "pre-split" and set(layout.folders) == {"train", "val", "test"}
+    assert layout.class_map()[f"{val_name}/faceWithoutMask"] == "no_mask"
+
+
+def test_wrapper_folders_are_searched(tmp_path: Path) -> None:
+    make_flat(tmp_path / "archive" / "dataset", per_class=1)
+    assert find_layout(tmp_path / "archive").root == tmp_path / "archive" / "dataset"
+
+
+def test_wrong_layout_error_shows_found_and_expected(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "annotations").mkdir()
+    with pytest.raises(DataLayoutError) as caught:
+        find_layout(tmp_path)
+    message = str(caught.value)
+    assert "images/" in message and "annotations/" in message and "with_mask/" in message
+
+
+def test_presplit_with_unknown_class_folder_names_it(tmp_path: Path) -> None:
+    root = make_presplit(tmp_path / "d", per_class=1)
+    (root / "train" / "mask_weared_incorrect").mkdir()
+    with pytest.raises(DataLayoutError, match="mask_weared_incorrect"):
+        detect_layout(root)
+
+
+# ------------------------------------------------------------------------------------------- find_data order
+def _tiny_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = course_data.demo_data.generate_demo_dataset
+    monkeypatch.setattr(course_data.demo_data, "generate_demo_dataset", lambda root: real(root, n_per_class=3))
+
+
+def test_find_data_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tiny_demo(monkeypatch)
+    kaggle, repo_data = tmp_path / "kaggle" / "input", tmp_path / "repo" / "data"
+    kaggle.mkdir(parents=True)
+    repo_data.mkdir(parents=True)
+    search = {"kaggle_input": kaggle, "repo_data": repo_data}
+
+    demo = find_data(**search)
+    assert demo.synthetic and "demo" in demo.origin
+
+    make_flat(repo_data / "face-mask-4k", per_class=1)
+    assert find_data(**search).root == repo_data / "face-mask-4k"
+
+    make_presplit(kaggle / "covid19-face-mask-data" / "data", per_class=1)
+    assert find_data(**search).origin == "Kaggle input"
+
+    env_root = make_flat(tmp_path / "env", per_class=1)
+    monkeypatch.setenv("MASK_DATA_DIR", str(env_root))
+    assert find_data(**search).origin == "MASK_DATA_DIR"
+
+    arg_root = make_flat(tmp_path / "arg", per_class=1)
+    chosen = find_data(arg_root, **search)
+    assert chosen.root == arg_root and chosen.origin == "the path argument" and not chosen.synthetic
+
+
+def test_explicit_path_that_is_wrong_is_an_error_not_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DataLayoutError, match="does not exist"):
+        find_data(tmp_path / "missing")
+    monkeypatch.setenv("MASK_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataLayoutError, match="Expected"):
+        find_data()
+
+
+# ------------------------------------------------------------------------------------------- splitting
+def test_split_is_stratified_and_stable_across_copies_and_file_order(tmp_path: Path) -> None:
+    first = load_course_data(make_flat(tmp_path / "a", per_class=60), image_size=16)
+    second = load_course_data(shutil.copytree(tmp_path / "a", tmp_path / "elsewhere" / "b"), image_size=16)
+    for split in ("train", "val", "test"):
+        names_a = sorted(p.name for p in first.splits[split].paths)
+        names_b = sorted(p.name for p in second.splits[split].paths)
+        assert names_a == names_b
+    counts = first.report.counts
+    for label in ("mask", "no_mask"):
+        assert counts["train"][label] == 42 and counts["val"][label] == 9 and counts["test"][label] == 9
+
+
+def test_assign_splits_does_not_depend_on_input_order() -> None:
+    labels = ["mask"] * 50 + ["no_mask"] * 50
+    keys = [f"k{i}" for i in range(100)]
+    forward = dict(zip(keys, assign_splits(labels, list(range(100)), keys), strict=True))
+    order = list(reversed(range(100)))
+    backward = assign_splits([labels[i] for i in order], order, [keys[i] for i in order])
+    assert all(forward[keys[i]] == split for i, split in zip(order, backward, strict=True))
+
+
+def test_duplicates_stay_in_one_split(tmp_path: Path) -> None:
+    root = make_flat(tmp_path / "d", per_class=40)
+    for i in range(10):  # the same photo saved under other names, and a resized copy of each
+        shutil.copy(root / "with_mask" / f"img_{i:03d}.jpg", root / "with_mask" / f"copy_{i}.jpg")
+        write_image(root / "with_mask" / f"resized_{i}.jpg", seed=i, size=(40, 32))
+    data = load_course_data(root, image_size=16)
+    split_of = {p.name: s for s, part in data.splits.items() for p in part.paths}
+    for i in range(10):
+        assert split_of[f"copy_{i}.jpg"] == split_of[f"img_{i:03d}.jpg"]
+    assert data.report.exact_duplicates >= 10 and data.report.groups_across_splits == 0
+
+
+def test_near_duplicate_grouping() -> None:
+    groups = duplicate_groups(["a", "a", "b", "c"], [0b1111, 0b1111, 0b1110, 0xFF00], [7, 7, 7, 7])
+    assert groups[0] == groups[1] == groups[2] != groups[3]
+
+
+def test_presplit_keeps_given_splits_and_carves_missing_test(tmp_path: Path) -> None:
+    root = make_presplit(tmp_path / "d", splits=("train", "valid"), per_class=20)
+    data = load_course_data(root, image_size=16)
+    assert all("valid" in str(p) for p in data.splits["val"].paths)
+    assert all("train" in str(p) for p in data.splits["test"].paths)
+    assert data.report.counts["test"]["mask"] == 3
+    assert any("carved" in note for note in data.report.notes)
+
+
+# ------------------------------------------------------------------------------------------- scan report
+def test_bad_files_are_skipped_and_listed(flat_dataset: Path) -> None:
+    (flat_dataset / "with_mask" / "empty.jpg").write_bytes(b"")
+    (flat_dataset / "with_mask" / "notes.png").write_text("hello")
+    (flat_dataset / "without_mask" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    good = (flat_dataset / "without_mask" / "img_000.jpg").read_bytes()
+    (flat_dataset / "without_mask" / "cut.jpg").write_bytes(good[: len(good) // 3])
+    data = load_course_data(flat_dataset, image_size=16)
+    reasons = {Path(path).name: reason for path, reason in data.report.skipped}
+    assert set(reasons) == {"empty.jpg", "notes.png", ".DS_Store", "cut.jpg"}
+    assert "empty" in reasons["empty.jpg"] and "not an image" in reasons["notes.png"]
+    assert sum(sum(c.values()) for c in data.report.counts.values()) == 40
+    report = str(data.report)
+    assert "Skipped 4 file(s)" in report and "cut.jpg" in report and "shorter side" in report
+    batches = list(make_loaders(data, batch_size=8)["train"])  # an epoch runs through, no crash
+    assert sum(len(labels) for _, labels in batches) == len(data.splits["train"].labels)
+
+
+def test_no_readable_images_is_a_clear_error(tmp_path: Path) -> None:
+    for name in ("with_mask", "without_mask"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.jpg").write_bytes(b"")
+    with pytest.raises(DataLayoutError, match="no readable images"):
+        load_course_data(tmp_path, image_size=16)
+
+
+def test_scan_cache_is_reused(flat_dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = load_course_data(flat_dataset, image_size=16)
+
+    def fail(*_args: object) -> None:
+        raise AssertionError("decoded again although the cache is valid")
+
+    monkeypatch.setattr(course_data, "read_for_cache", fail)
+    second = load_course_data(flat_dataset, image_size=16)
+    assert torch.equal(first.splits["train"].images, second.splits["train"].images)
+
+
+def test_quick_mode_is_a_stable_balanced_subset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(course_data, "QUICK_LIMITS", {"flat": 5, "train": 3, "val": 1, "test": 1})
+    root = make_flat(tmp_path / "d", per_class=12)
+    entries, _ = course_data.list_files(detect_layout(root))
+    kept = quick_subset(entries, root)
+    assert len(kept) == 10 and quick_subset(list(reversed(entries)), root) == kept
+    monkeypatch.setenv("MASK_QUICK", "1")
+    assert sum(sum(c.values()) for c in load_course_data(root, image_size=16).report.counts.values()) == 10
+
+
+# ------------------------------------------------------------------------------------------- loaders
+def test_loaders_give_normalised_batches(flat_dataset: Path) -> None:
+    data = load_course_data(flat_dataset, image_size=24)
+    loaders = make_loaders(data, batch_size=4, num_workers=0)
+    images, labels = next(iter(loaders["train"]))
+    assert images.shape == (4, 3, 24, 24) and images.dtype == torch.float32 and labels.dtype == torch.int64
+    val_images, _ = next(iter(loaders["val"]))
+    again, _ = next(iter(loaders["val"]))
+    assert torch.equal(val_images, again)  # evaluation is deterministic
+    assert images.min() < 0 < images.max()  # ImageNet normalisation, not [0, 1]
+
+
+def test_demo_data_loads_and_is_marked_synthetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tiny_demo(monkeypatch)
+    data = load_course_data(find_data(kaggle_input=Path("/nonexistent"), repo_data=Path("/nonexistent")), 32)
+    assert data.source.synthetic and "SYNTHETIC" in data.describe()
+    assert sum(len(part.labels) for part in data.splits.values()) == 6
