@@ -1,5 +1,5 @@
 # Two commands a learner needs: `make run` (execute every notebook) and `make test` (unit tests + notebooks).
-# Both create the virtual environment on first use. Only Python 3.10+ and make are required.
+# Both create the virtual environment on first use. Only Python 3.11+ and make are required.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

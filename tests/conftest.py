@@ -28,15 +28,21 @@ def write_image(path: Path, seed: int, size: tuple[int, int] = (40, 32), fmt: st
     return path
 
 
-def make_flat(root: Path, per_class: int = 20, names: tuple[str, str] = ("with_mask", "without_mask")) -> Path:
+def make_flat(
+    root: Path, per_class: int = 20, names: tuple[str, str] = ("with_mask", "without_mask")
+) -> Path:
     for k, name in enumerate(names):
         for i in range(per_class):
             write_image(root / name / f"img_{i:03d}.jpg", seed=1000 * k + i)
     return root
 
 
-def make_presplit(root: Path, names: tuple[str, str] = ("faceWithMask", "faceWithoutMask"),
-                  splits: tuple[str, ...] = ("train", "valid", "test"), per_class: int = 6) -> Path:
+def make_presplit(
+    root: Path,
+    names: tuple[str, str] = ("faceWithMask", "faceWithoutMask"),
+    splits: tuple[str, ...] = ("train", "valid", "test"),
+    per_class: int = 6,
+) -> Path:
     for s, split in enumerate(splits):
         for k, name in enumerate(names):
             for i in range(per_class):

@@ -27,10 +27,19 @@ from tests.conftest import make_flat, make_presplit, write_image
 @pytest.mark.parametrize(
     ("folder", "label"),
     [
-        ("with_mask", "mask"), ("faceWithMask", "mask"), ("Mask", "mask"), ("masked", "mask"),
-        ("without_mask", "no_mask"), ("faceWithoutMask", "no_mask"), ("Non Mask", "no_mask"),
-        ("no_mask", "no_mask"), ("NoMask", "no_mask"), ("unmasked", "no_mask"),
-        ("mask_weared_incorrect", None), ("images", None), ("annotations", None),
+        ("with_mask", "mask"),
+        ("faceWithMask", "mask"),
+        ("Mask", "mask"),
+        ("masked", "mask"),
+        ("without_mask", "no_mask"),
+        ("faceWithoutMask", "no_mask"),
+        ("Non Mask", "no_mask"),
+        ("no_mask", "no_mask"),
+        ("NoMask", "no_mask"),
+        ("unmasked", "no_mask"),
+        ("mask_weared_incorrect", None),
+        ("images", None),
+        ("annotations", None),
     ],
 )
 def test_canonical_labels(folder: str, label: str | None) -> None:
@@ -76,7 +85,9 @@ def test_presplit_with_unknown_class_folder_names_it(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------- find_data order
 def _tiny_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     real = course_data.demo_data.generate_demo_dataset
-    monkeypatch.setattr(course_data.demo_data, "generate_demo_dataset", lambda root: real(root, n_per_class=3))
+    monkeypatch.setattr(
+        course_data.demo_data, "generate_demo_dataset", lambda root: real(root, n_per_class=3)
+    )
 
 
 def test_find_data_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,7 +115,9 @@ def test_find_data_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert chosen.root == arg_root and chosen.origin == "the path argument" and not chosen.synthetic
 
 
-def test_explicit_path_that_is_wrong_is_an_error_not_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_path_that_is_wrong_is_an_error_not_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(DataLayoutError, match="does not exist"):
         find_data(tmp_path / "missing")
     monkeypatch.setenv("MASK_DATA_DIR", str(tmp_path))

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from helpers.images import ImageLoadError, is_junk, load_rgb
-
 from tests.conftest import write_image
 
 
@@ -24,10 +23,16 @@ def rgb_at(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int]:
         ("empty.jpg", b"", "empty file"),
         ("notes.png", b"this is a text file, not a picture\n" * 5, "not an image"),
         ("page.jpg", b"<!DOCTYPE html><html><body>Not found</body></html>", "HTML page"),
-        ("random.jpg", bytes(np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8)), "not an image"),
+        (
+            "random.jpg",
+            bytes(np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8)),
+            "not an image",
+        ),
     ],
 )
-def test_unreadable_files_raise_with_path_and_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+def test_unreadable_files_raise_with_path_and_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ImageLoadError) as caught:
@@ -56,7 +61,11 @@ def test_rgba_is_composited_on_white(tmp_path: Path) -> None:
     pixels[:, :5, 3] = 255  # left half opaque red, right half fully transparent
     Image.fromarray(pixels, "RGBA").save(tmp_path / "a.png")
     image = load_rgb(tmp_path / "a.png")
-    assert image.mode == "RGB" and rgb_at(image, (1, 1)) == (255, 0, 0) and rgb_at(image, (8, 8)) == (255, 255, 255)
+    assert (
+        image.mode == "RGB"
+        and rgb_at(image, (1, 1)) == (255, 0, 0)
+        and rgb_at(image, (8, 8)) == (255, 255, 255)
+    )
 
 
 @pytest.mark.parametrize("mode", ["P", "L", "1", "LA"])
@@ -111,8 +120,14 @@ def test_odd_extensions_are_read_by_content(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("relative", "junk"),
-    [(".DS_Store", True), ("._photo.jpg", True), ("Thumbs.db", True), ("__MACOSX/a.jpg", True),
-     ("with_mask/a.jpg", False), ("desktop.ini", True)],
+    [
+        (".DS_Store", True),
+        ("._photo.jpg", True),
+        ("Thumbs.db", True),
+        ("__MACOSX/a.jpg", True),
+        ("with_mask/a.jpg", False),
+        ("desktop.ini", True),
+    ],
 )
 def test_junk_names(relative: str, junk: bool) -> None:
     assert is_junk(Path(relative)) is junk
