@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,9 +55,19 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
     return time.perf_counter() - start
 
 
+def absolute_env_paths(names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR")) -> None:
+    """Kernels start in notebooks/: a relative path given from the repository root must become absolute."""
+    for name in names:
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).expanduser().resolve())
+
+
 def run_all(paths: list[Path]) -> int:
     from helpers.runtime import work_dir
 
+    absolute_env_paths()
+    for stale in (work_dir() / "results").glob("*.json"):
+        stale.unlink()  # the summary must show this run only
     failed = []
     for path in paths:
         print(f"Running {path.name} ...", flush=True)
