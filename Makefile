@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 
 # Notebooks run in notebooks/: a dataset path given relative to this folder must reach them absolute.
 ifdef MASK_DATA_DIR
-export MASK_DATA_DIR := $(abspath $(MASK_DATA_DIR))
+override MASK_DATA_DIR := $(abspath $(MASK_DATA_DIR))
+export MASK_DATA_DIR
 endif
 
 $(STAMP): requirements.txt pyproject.toml
