@@ -47,8 +47,10 @@ lint: $(STAMP)
 strip: $(STAMP)
 	$(BIN)/python -m helpers.notebooks strip
 
+# JupyterLab with this environment's kernel first, even if the machine has other "python3" kernels.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (face-mask-course)"
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab notebooks
 
 clean:
 	rm -rf build outputs

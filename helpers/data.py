@@ -43,6 +43,7 @@ SPLIT_ALIASES = {
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CACHE_VERSION = 1
+CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
 # Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
 QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
 EXPECTED_LAYOUTS = (
@@ -352,6 +353,7 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     key = _cache_key(entries, size)
     cached = _load_scan(cache_dir, key, entries)
     if cached is not None:
+        (cache_dir / f"{key}.json").touch()  # recently used: kept by _prune_cache
         return cached
     workers = min(8, (os.cpu_count() or 1) + 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -388,14 +390,23 @@ def _save_scan(cache_dir: Path, key: str, scan: Scan) -> None:
     tmp_meta.write_text(json.dumps(meta))
     tmp_pixels.replace(cache_dir / f"{key}.npy")
     tmp_meta.replace(cache_dir / f"{key}.json")
+    _prune_cache(cache_dir)
+
+
+def _prune_cache(cache_dir: Path, keep: int = CACHE_KEEP) -> None:
+    """A real dataset's cache is a few hundred MB: keep the most recently written ones only."""
+    scans = sorted(cache_dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in scans[keep:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".npy").unlink(missing_ok=True)
 
 
 def _load_scan(cache_dir: Path, key: str, entries: list[FileEntry]) -> Scan | None:
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
         pixels = np.load(cache_dir / f"{key}.npy")
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError, KeyError):
+        return None  # missing or damaged cache: scan again
     by_path = {str(e.path): e for e in entries}
     if len(meta["kept"]) != len(pixels) or any(p not in by_path for p in meta["kept"]):
         return None
@@ -618,6 +629,8 @@ def load_course_data(
     source: DataSource | str | Path | None = None, image_size: int = 128, quick: bool | None = None
 ) -> CourseData:
     """Find, scan, split and cache the course data; the one call every notebook starts with."""
+    if not isinstance(image_size, int) or not 16 <= image_size <= 1024:
+        raise ValueError(f"image_size={image_size!r}: expected a whole number of pixels from 16 to 1024")
     if not isinstance(source, DataSource):
         source = find_data(source)
     quick = quick_mode() if quick is None else quick
@@ -717,6 +730,8 @@ def make_loaders(
     seed: int = 0,
 ) -> dict[str, DataLoader]:
     """train (shuffled, augmented if augment) plus val and test loaders (fixed order, no augmentation)."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}: expected a whole number of at least 1")
     workers = default_num_workers() if num_workers is None else num_workers
     pin = device is not None and device.type == "cuda"
     size = data.image_size

@@ -210,6 +210,34 @@ def test_scan_cache_is_reused(flat_dataset: Path, monkeypatch: pytest.MonkeyPatc
     assert torch.equal(first.splits["train"].images, second.splits["train"].images)
 
 
+def test_damaged_cache_is_rebuilt_and_old_caches_pruned(
+    flat_dataset: Path, private_work_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load_course_data(flat_dataset, image_size=16)
+    cache = private_work_dir / "cache"
+    for npy in cache.glob("*.npy"):
+        npy.write_bytes(b"not numpy")
+    again = load_course_data(flat_dataset, image_size=16)
+    assert torch.equal(first.splits["test"].images, again.splits["test"].images)
+    monkeypatch.setattr(course_data, "CACHE_KEEP", 2)
+    for size in (17, 18, 19):
+        load_course_data(flat_dataset, image_size=size)
+    course_data._prune_cache(cache, keep=2)
+    assert len(list(cache.glob("*.json"))) == 2 and len(list(cache.glob("*.npy"))) == 2
+
+
+@pytest.mark.parametrize("size", [0, 8, 12.5, "128"])
+def test_bad_image_size_names_the_value(flat_dataset: Path, size: object) -> None:
+    with pytest.raises(ValueError, match=f"image_size={size!r}"):
+        load_course_data(flat_dataset, image_size=size)
+
+
+def test_bad_batch_size_names_the_value(flat_dataset: Path) -> None:
+    data = load_course_data(flat_dataset, image_size=16)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        make_loaders(data, batch_size=0)
+
+
 def test_quick_mode_is_a_stable_balanced_subset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(course_data, "QUICK_LIMITS", {"flat": 5, "train": 3, "val": 1, "test": 1})
     root = make_flat(tmp_path / "d", per_class=12)
