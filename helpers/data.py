@@ -526,9 +526,9 @@ class ScanReport:
             )
         lines.append(f"Image sizes: {self.size_summary()}")
         lines.append(
-            f"Duplicates: {self.exact_duplicates} exact copies, {self.near_duplicate_groups} groups of "
-            "near-copies (a group stays inside one split); groups found in more than one split: "
-            f"{self.groups_across_splits}"
+            f"Duplicates: {self.exact_duplicates} files are exact copies of another; "
+            f"{self.near_duplicate_groups} groups of identical or near-identical images (a group stays inside "
+            f"one split); groups found in more than one split: {self.groups_across_splits}"
         )
         lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
         lines += [f"  {path}: {reason}" for path, reason in self.skipped[:20]]
@@ -652,9 +652,7 @@ def load_course_data(
     for split in SPLITS:
         idx = [i for i, s in enumerate(splits) if s == split]
         parts[split] = SplitData(
-            images=torch.from_numpy(scan.pixels[idx])
-            if idx
-            else torch.zeros((0, 3, image_size, image_size), dtype=torch.uint8),
+            images=torch.from_numpy(scan.pixels[idx]),
             labels=torch.tensor([label_index[scan.entries[i].label] for i in idx], dtype=torch.int64),
             paths=[scan.entries[i].path for i in idx],
         )
