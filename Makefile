@@ -32,7 +32,6 @@ run: $(STAMP)
 test: $(STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/ruff check helpers tests notebooks && \
-	$(BIN)/python -m helpers.notebooks check-stripped && \
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q tests notebooks; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
