@@ -527,8 +527,8 @@ class ScanReport:
         lines.append(f"Image sizes: {self.size_summary()}")
         lines.append(
             f"Duplicates: {self.exact_duplicates} files are exact copies of another; "
-            f"{self.near_duplicate_groups} groups of identical or near-identical images (a group stays inside "
-            f"one split); groups found in more than one split: {self.groups_across_splits}"
+            f"{self.near_duplicate_groups} groups of identical or near-identical images (a group stays "
+            f"inside one split); groups found in more than one split: {self.groups_across_splits}"
         )
         lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
         lines += [f"  {path}: {reason}" for path, reason in self.skipped[:20]]
