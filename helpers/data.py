@@ -527,8 +527,8 @@ class ScanReport:
         lines.append(f"Image sizes: {self.size_summary()}")
         lines.append(
             f"Duplicates: {self.exact_duplicates} files are exact copies of another; "
-            f"{self.near_duplicate_groups} groups of identical or near-identical images (a group stays "
-            f"inside one split); groups found in more than one split: {self.groups_across_splits}"
+            f"{self.near_duplicate_groups} groups of identical or near-identical images; "
+            f"groups found in more than one split: {self.groups_across_splits}"
         )
         lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
         lines += [f"  {path}: {reason}" for path, reason in self.skipped[:20]]
@@ -606,6 +606,7 @@ def _split_scan(scan: Scan, layout: Layout) -> tuple[list[str], list[int], list[
     groups = duplicate_groups(scan.sha1, scan.hash_full, scan.hash_top)
     notes = []
     if layout.kind == "flat":
+        notes.append("Split 70/15/15 per class by content hash; each group of copies stays inside one split.")
         return assign_splits(labels, groups, scan.sha1), groups, notes
     splits = [e.split or "train" for e in scan.entries]
     missing = [s for s in ("val", "test") if s not in layout.folders]
@@ -661,13 +662,19 @@ def load_course_data(
     splits_of_group: dict[int, set[str]] = defaultdict(set)
     for group, split in zip(groups, splits, strict=True):
         splits_of_group[group].add(split)
+    across = sum(1 for names in splits_of_group.values() if len(names) > 1)
+    if across:
+        notes.append(
+            f"Warning: the dataset's own split puts copies of {across} image group(s) in more than one "
+            "split; accuracy measured on it will be flattered."
+        )
     report = ScanReport(
         counts=counts,
         skipped=junk + scan.skipped,
         sizes=scan.sizes,
         exact_duplicates=len(scan.sha1) - len(set(scan.sha1)),
         near_duplicate_groups=sum(1 for n in group_sizes.values() if n > 1),
-        groups_across_splits=sum(1 for names in splits_of_group.values() if len(names) > 1),
+        groups_across_splits=across,
         notes=notes,
     )
     return CourseData(source, layout, image_size, parts, report)

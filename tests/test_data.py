@@ -173,6 +173,14 @@ def test_presplit_keeps_given_splits_and_carves_missing_test(tmp_path: Path) -> 
     assert any("carved" in note for note in data.report.notes)
 
 
+def test_presplit_leak_is_reported(tmp_path: Path) -> None:
+    root = make_presplit(tmp_path / "d", per_class=5)
+    shutil.copy(root / "train" / "faceWithMask" / "0.jpg", root / "test" / "faceWithMask" / "copy.jpg")
+    data = load_course_data(root, image_size=16)
+    assert data.report.groups_across_splits == 1
+    assert "Warning" in str(data.report) and "1 image group(s)" in str(data.report)
+
+
 # ------------------------------------------------------------------------------------------- scan report
 def test_bad_files_are_skipped_and_listed(flat_dataset: Path) -> None:
     (flat_dataset / "with_mask" / "empty.jpg").write_bytes(b"")
