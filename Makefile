@@ -7,12 +7,6 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test test-notebooks lint strip lab clean
 
-# Notebooks run in notebooks/: a dataset path given relative to this folder must reach them absolute.
-ifdef MASK_DATA_DIR
-override MASK_DATA_DIR := $(abspath $(MASK_DATA_DIR))
-export MASK_DATA_DIR
-endif
-
 $(STAMP): requirements.txt pyproject.toml
 	@start=$$(date +%s); \
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || exit 1; \
@@ -31,7 +25,7 @@ run: $(STAMP)
 # Unit tests, lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs).
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/ruff check helpers tests notebooks && \
+	$(BIN)/ruff check conftest.py helpers tests notebooks && \
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q tests notebooks; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -40,7 +34,7 @@ test-notebooks: $(STAMP)
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check helpers tests notebooks
+	$(BIN)/ruff check conftest.py helpers tests notebooks
 
 # Clears outputs before committing notebooks (the output policy in README.md).
 strip: $(STAMP)
