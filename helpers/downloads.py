@@ -1,0 +1,100 @@
+"""Fetching model files once, checked by sha256: a half download or a saved web page never loads."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
+
+
+class DownloadError(RuntimeError):
+    """The file could not be fetched; the message names the URL, the destination and what to do offline."""
+
+
+class ChecksumError(DownloadError):
+    """Not the expected bytes: another version, a truncated file, or an HTML page saved under its name."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def looks_like_html(path: Path) -> bool:
+    """Browsers and some proxies save an error or login page under the model's file name."""
+    with open(path, "rb") as handle:
+        head = handle.read(256).lstrip().lower()
+    return head.startswith(HTML_STARTS)
+
+
+def verify_file(path: Path, sha256: str) -> None:
+    """Raise ChecksumError unless the file's sha256 starts with sha256 (a full digest or a prefix of 8+)."""
+    expected = sha256.lower()
+    if len(expected) < 8:
+        raise ValueError(f"sha256={sha256!r}: expected at least 8 hex digits")
+    actual = sha256_file(path)
+    if not actual.startswith(expected):
+        kind = "an HTML page, not a model file" if looks_like_html(path) else "not the expected file"
+        raise ChecksumError(
+            f"{path}: {kind} (sha256 {actual[:16]}..., expected {expected[:16]}...). "
+            "Delete it and download it again, or give the path of a correct copy."
+        )
+
+
+def download(url: str, dest: Path, sha256: str, progress: bool = True, timeout: float = 30.0) -> Path:
+    """Return dest, downloading it first unless a verified copy is already there.
+
+    Bytes go to ``<dest>.part`` and are renamed only after the checksum matches: an interrupted or wrong
+    download leaves nothing under the real name. A wrong file already at dest is deleted and fetched again.
+    """
+    dest = Path(dest)
+    if dest.is_file():
+        try:
+            verify_file(dest, sha256)
+            return dest
+        except ChecksumError as exc:
+            print(f"Deleting a wrong copy and downloading again: {exc}")
+            dest.unlink()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        _fetch(url, part, progress, timeout)
+        verify_file(part, sha256)
+    except ChecksumError as exc:
+        part.unlink(missing_ok=True)
+        raise ChecksumError(f"{url} -> {dest}: {exc}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        part.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or exc
+        raise DownloadError(
+            f"could not download {url} to {dest}: {reason}. If this machine is offline, copy the file there "
+            "by hand (or give its path) and run again."
+        ) from None
+    os.replace(part, dest)
+    return dest
+
+
+def _fetch(url: str, part: Path, progress: bool, timeout: float) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "face-mask-course"})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {part.name[:-5]}")
+        try:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                out.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()

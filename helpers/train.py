@@ -1,0 +1,102 @@
+"""Command line training for scripts and Kaggle batch runs; the same code the notebooks call.
+
+    python -m helpers.train --data DIR --model mobilenet_v2 --epochs 15 --out checkpoints/mobilenet_v2.pt
+
+Prints progress on stderr, then one JSON object on stdout with the validation and test metrics. Bad input
+(a missing folder, an unknown layout, unavailable weights) prints one line starting with "error:" and exits
+with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from helpers.data import DataLayoutError, load_course_data
+from helpers.models import BACKBONES, WeightsUnavailableError, build_model, freeze_features
+from helpers.runtime import describe_environment, pick_device, seed_everything
+from helpers.training import CheckpointError, default_checkpoint, evaluate, fit, recipe
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="dataset folder (default: MASK_DATA_DIR, Kaggle input, data/, demo)")
+    parser.add_argument(
+        "--model", choices=BACKBONES, default="mobilenet_v2", help="backbone (default mobilenet_v2)"
+    )
+    parser.add_argument("--epochs", type=int, help="epochs (default: the backbone's recipe)")
+    parser.add_argument(
+        "--out", type=Path, help="best checkpoint path (default: <work dir>/checkpoints/<model>.pt)"
+    )
+    parser.add_argument("--image-size", type=int, help="pixels (default: the recipe's; cnn 64, others 128)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--fine-tune-blocks", type=int, default=0, help="also train the backbone's last N blocks"
+    )
+    parser.add_argument(
+        "--no-pretrained", action="store_true", help="random start for vgg16/mobilenet_v2 (honestly labelled)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from <out>.resume.pt after an interruption"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small subset of the data, to check the pipeline"
+    )
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict:
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    changes = {k: v for k, v in given.items() if v is not None}
+    plan = recipe(
+        args.model, seed=args.seed, **changes, **({"image_size": args.image_size} if args.image_size else {})
+    )
+    seed_everything(args.seed)
+    data = load_course_data(args.data, image_size=plan.image_size, quick=True if args.quick else None)
+    print(data.describe())
+    pretrained = args.model != "cnn" and not args.no_pretrained
+    model = build_model(args.model, pretrained=pretrained, seed=args.seed)
+    if args.fine_tune_blocks:
+        freeze_features(model, trainable_blocks=args.fine_tune_blocks)
+    out = args.out or default_checkpoint(args.model)
+    start = time.perf_counter()
+    result = fit(model, data, plan.config, out, resume=args.resume, device=pick_device())
+    test = evaluate(model, data.splits["test"], plan.image_size)
+    report = test.report()
+    return {
+        "model": args.model,
+        "weights": model.weights,
+        "data": data.source.describe(),
+        "image_size": plan.image_size,
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "val_accuracy": result.best.get("val_accuracy"),
+        "test_accuracy": report.accuracy,
+        "test": report.as_dict(),
+        "checkpoint": str(result.checkpoint),
+        "seconds": round(time.perf_counter() - start, 1),
+        "hardware": {k: describe_environment()[k] for k in ("device", "cpu_threads", "platform", "torch")},
+        "notes": result.notes,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # progress on stderr: stdout holds only the JSON
+            summary = run(args)
+    except (DataLayoutError, WeightsUnavailableError, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

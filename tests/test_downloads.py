@@ -1,0 +1,85 @@
+"""Downloads are tested offline: a loopback HTTP server plays the model zoo."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers.downloads import ChecksumError, DownloadError, download, verify_file
+
+PAYLOAD = b"pretend model weights " * 1000
+HTML = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Serves tmp_path/www on 127.0.0.1; yields the base URL."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "model.bin").write_bytes(PAYLOAD)
+    (www / "page.bin").write_bytes(HTML)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(www), **kwargs)
+
+        def log_message(self, *args) -> None:  # keep test output clean
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def test_download_verifies_and_renames(server: str, tmp_path: Path) -> None:
+    dest = download(f"{server}/model.bin", tmp_path / "cache" / "model.bin", SHA[:8], progress=False)
+    assert dest.read_bytes() == PAYLOAD
+    assert not (tmp_path / "cache" / "model.bin.part").exists()
+
+
+def test_verified_copy_is_not_downloaded_again(tmp_path: Path) -> None:
+    dest = tmp_path / "model.bin"
+    dest.write_bytes(PAYLOAD)
+    assert download("http://127.0.0.1:9/unreachable", dest, SHA, progress=False) == dest
+
+
+def test_html_page_is_rejected_and_deleted(server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "model.bin"
+    with pytest.raises(ChecksumError, match="HTML page"):
+        download(f"{server}/page.bin", dest, SHA, progress=False)
+    assert not dest.exists() and not (tmp_path / "model.bin.part").exists()
+
+
+def test_wrong_file_already_there_is_replaced(server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "model.bin"
+    dest.write_bytes(HTML)
+    download(f"{server}/model.bin", dest, SHA, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_offline_error_names_url_and_destination(server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "model.bin"
+    with pytest.raises(DownloadError, match="could not download .*missing.bin") as info:
+        download(f"{server}/missing.bin", dest, SHA, progress=False)
+    assert str(dest) in str(info.value) and not dest.exists()
+
+
+def test_verify_file_messages(tmp_path: Path) -> None:
+    path = tmp_path / "weights.pth"
+    path.write_bytes(PAYLOAD)
+    verify_file(path, SHA[:8])
+    with pytest.raises(ChecksumError, match="not the expected file"):
+        verify_file(path, "0" * 8)
+    with pytest.raises(ValueError, match="at least 8"):
+        verify_file(path, "ab")

@@ -1,0 +1,188 @@
+"""fit(), checkpoints, resuming and reproducibility, on a tiny dataset so each test takes seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers.data import CourseData, load_course_data
+from helpers.models import build_model, small_cnn
+from helpers.training import (
+    CheckpointError,
+    TrainConfig,
+    class_weights,
+    epoch_order,
+    fit,
+    learning_rate,
+    load_checkpoint,
+    predict_probabilities,
+    resume_path,
+)
+from tests.conftest import make_flat
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> CourseData:
+    root = make_flat(tmp_path_factory.mktemp("tiny") / "flat", per_class=20)
+    return load_course_data(root, image_size=32, quick=False)
+
+
+def _tiny_cnn() -> torch.nn.Module:
+    return small_cnn((4, 8))
+
+
+def _fit(data: CourseData, path: Path, epochs: int = 2, **kwargs) -> object:
+    config = TrainConfig(epochs=epochs, batch_size=8, lr=1e-2, patience=50, **kwargs.pop("config", {}))
+    return fit(
+        kwargs.pop("model", None) or _tiny_cnn(), data, config, path, device=CPU, progress=False, **kwargs
+    )
+
+
+def test_fit_saves_best_checkpoint_and_history(tiny_data: CourseData, tmp_path: Path) -> None:
+    result = _fit(tiny_data, tmp_path / "cnn.pt", epochs=3)
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]
+    assert result.checkpoint.exists() and resume_path(result.checkpoint).exists()
+    model, info = load_checkpoint(result.checkpoint)
+    assert info["epoch"] == result.best_epoch and len(info["history"]) == 3
+    assert info["image_size"] == 32 and info["class_names"] == ["mask", "no_mask"]
+    assert info["weights"].startswith("random initialisation") and info["data"]["synthetic"] is False
+
+
+def test_round_trip_predicts_identically(tiny_data: CourseData, tmp_path: Path) -> None:
+    model = _tiny_cnn()
+    result = _fit(tiny_data, tmp_path / "cnn.pt", model=model)
+    reloaded, _ = load_checkpoint(result.checkpoint)
+    images = tiny_data.splits["test"].images
+    assert torch.equal(predict_probabilities(model, images, 32), predict_probabilities(reloaded, images, 32))
+
+
+def test_same_seed_same_metrics(tiny_data: CourseData, tmp_path: Path) -> None:
+    first = _fit(tiny_data, tmp_path / "a.pt")
+    second = _fit(tiny_data, tmp_path / "b.pt")
+    third = _fit(tiny_data, tmp_path / "c.pt", config={"seed": 1})
+    strip = lambda history: [{k: v for k, v in row.items() if k != "seconds"} for row in history]  # noqa: E731
+    assert strip(first.history) == strip(second.history)
+    assert strip(first.history) != strip(third.history)
+
+
+def test_resume_continues_the_epoch_count(tiny_data: CourseData, tmp_path: Path) -> None:
+    path = tmp_path / "cnn.pt"
+    _fit(tiny_data, path, epochs=2)
+    resumed = _fit(tiny_data, path, epochs=4, resume=True)
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3, 4]
+    assert any("Resumed after epoch 2" in note for note in resumed.notes)
+    assert load_checkpoint(path)[1]["history"][-1]["epoch"] == 4
+
+
+def test_resume_matches_an_uninterrupted_run(tiny_data: CourseData, tmp_path: Path) -> None:
+    full = _fit(tiny_data, tmp_path / "full.pt", epochs=3)
+    path = tmp_path / "part.pt"
+    with pytest.raises(KeyboardInterrupt):
+        _interrupt_after(tiny_data, path, epochs=3, stop_after=2)
+    resumed = _fit(tiny_data, path, epochs=3, resume=True)
+    drop = lambda h: [{k: round(v, 6) for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert drop(resumed.history) == drop(full.history)
+
+
+def _interrupt_after(data: CourseData, path: Path, epochs: int, stop_after: int) -> None:
+    """fit, stopped by KeyboardInterrupt (a learner pressing stop) once stop_after epochs are saved."""
+    import helpers.training as training
+
+    original = training._atomic_save
+    calls = {"resume": 0}
+
+    def save(payload: dict, target: Path) -> None:
+        original(payload, target)
+        if target.name.endswith(".resume.pt"):
+            calls["resume"] += 1
+            if calls["resume"] == stop_after:
+                raise KeyboardInterrupt
+
+    training._atomic_save = save
+    try:
+        _fit(data, path, epochs=epochs)
+    finally:
+        training._atomic_save = original
+
+
+def test_fresh_run_keeps_the_previous_checkpoint(tiny_data: CourseData, tmp_path: Path) -> None:
+    path = tmp_path / "cnn.pt"
+    _fit(tiny_data, path, epochs=1)
+    before = path.read_bytes()
+    result = _fit(tiny_data, path, epochs=1, config={"seed": 3})
+    assert (tmp_path / "cnn.previous.pt").read_bytes() == before
+    assert any("previous" in note for note in result.notes)
+
+
+def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path: Path) -> None:
+    path = _fit(tiny_data, tmp_path / "cnn.pt", epochs=1).checkpoint
+    with pytest.raises(CheckpointError, match="backbone 'cnn', but 'mobilenet_v2' was expected"):
+        load_checkpoint(path, backbone="mobilenet_v2")
+    with pytest.raises(CheckpointError, match=r"classes \['mask', 'no_mask'\], but"):
+        load_checkpoint(path, class_names=("cat", "dog"))
+    with pytest.raises(CheckpointError, match="backbone 'cnn', but 'mobilenet_v2'"):
+        _fit(tiny_data, path, epochs=2, resume=True, model=build_model("mobilenet_v2", pretrained=False))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"<!DOCTYPE html><html>", "HTML page"),
+        (b"\x00\x01 truncated", "not a readable PyTorch checkpoint"),
+        ("state_dict", "not a course checkpoint"),
+    ],
+)
+def test_bad_checkpoint_files(tmp_path: Path, content: bytes | str | None, message: str) -> None:
+    path = tmp_path / "model.pt"
+    if content == "state_dict":
+        torch.save(_tiny_cnn().state_dict(), path)
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=message) as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="is a folder"):
+        load_checkpoint(tmp_path)
+
+
+def test_frozen_backbone_trains_on_cached_features(tiny_data: CourseData, tmp_path: Path) -> None:
+    model = build_model("mobilenet_v2", pretrained=False)
+    from helpers.models import freeze_features
+
+    freeze_features(model)
+    before = {k: v.clone() for k, v in model.features.state_dict().items()}
+    result = _fit(tiny_data, tmp_path / "m.pt", epochs=1, model=model, config={"feature_views": 2})
+    assert any("computed its features once" in note for note in result.notes)
+    after = model.features.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics untouched too
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("epochs", 0), ("batch_size", 2.5), ("lr", -1), ("balance", "oversample")]
+)
+def test_config_errors_name_the_value(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"{field}={value!r}"):
+        TrainConfig(**{field: value})
+
+
+def test_schedule_warms_up_then_decays() -> None:
+    rates = [learning_rate(step, 100, 1.0, 0.1) for step in range(100)]
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
+    assert rates[10] > rates[50] > rates[99] >= 0.01
+
+
+def test_class_weights_and_balanced_sampler() -> None:
+    labels = torch.tensor([0] * 90 + [1] * 10)
+    weights = class_weights(labels)
+    assert weights[1] / weights[0] == pytest.approx(9.0)
+    order = epoch_order(labels, "sampler", torch.Generator().manual_seed(0))
+    share = (labels[order] == 1).float().mean().item()
+    assert 0.35 < share < 0.65
