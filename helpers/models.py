@@ -22,6 +22,7 @@ from torch import nn
 
 from helpers.data import CLASS_NAMES
 from helpers.downloads import ChecksumError, DownloadError, download, verify_file
+from helpers.runtime import display_path
 
 BACKBONES: tuple[str, ...] = ("cnn", "vgg16", "mobilenet_v2")
 RANDOM_INIT = "random initialisation (not pretrained)"
@@ -242,7 +243,7 @@ def find_imagenet_weights(backbone: str, allow_download: bool = True) -> tuple[P
             except ChecksumError as exc:
                 looked.append(f"{path} (wrong file: {exc})")
         else:
-            looked.append(str(path))
+            looked.append(display_path(path))
     if allow_download:
         url = weights_url(backbone)
         try:
@@ -253,7 +254,7 @@ def find_imagenet_weights(backbone: str, allow_download: bool = True) -> tuple[P
     raise WeightsUnavailableError(
         f"ImageNet weights for {backbone} ({name}) are not available. Looked in: " + "; ".join(looked) + ". "
         f"With internet (e.g. Kaggle with Internet on) they download automatically; or copy {name} into "
-        f"{hub_checkpoint_dir()} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
+        f"{display_path(hub_checkpoint_dir())} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
     )
 
 

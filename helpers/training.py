@@ -483,7 +483,7 @@ def _validate(
     return losses / n, correct / n
 
 
-def _is_better(row: dict, best: dict | None) -> bool:
+def is_better(row: dict, best: dict | None) -> bool:
     """Higher validation accuracy wins; on a tie (common near 100 %), lower validation loss."""
     if best is None:
         return True
@@ -579,7 +579,7 @@ def fit(
             "seconds": time.perf_counter() - tick,
         }
         history.append(row)
-        improved = _is_better(row, best)
+        improved = is_better(row, best)
         if improved:
             best, bad_epochs = row, 0
             best_state = copy.deepcopy(model.state_dict())
