@@ -150,10 +150,11 @@ def _torchvision_classifier(backbone: str, state: dict | None, weights: str) -> 
         net = torchvision.models.vgg16(weights=None)
         if state is not None:
             net.load_state_dict(state)
-        # The classic recipe: keep VGG16's classifier, replace its last layer (1000 ImageNet classes -> 2).
-        net.classifier[6] = nn.Linear(4096, len(CLASS_NAMES))
-        features = nn.Sequential(net.features, net.avgpool, nn.Flatten())
-        model = MaskClassifier(backbone, features, net.classifier, weights)
+        # Frozen convolutional features, a new classifier. VGG16's own classifier (120 M parameters, for 1000
+        # ImageNet classes on 7 x 7 x 512 inputs) is replaced by a small one on the 512 averaged feature maps.
+        features = nn.Sequential(net.features, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        head = new_classifier(512)
+        model = MaskClassifier(backbone, features, head, weights)
     else:
         net = torchvision.models.mobilenet_v2(weights=None)
         if state is not None:
@@ -162,6 +163,17 @@ def _torchvision_classifier(backbone: str, state: dict | None, weights: str) -> 
         head = nn.Sequential(nn.Dropout(0.2), nn.Linear(net.last_channel, len(CLASS_NAMES)))
         model = MaskClassifier(backbone, features, head, weights)
     return model
+
+
+def new_classifier(in_features: int, hidden: int = 256, dropout: float = 0.5) -> nn.Sequential:
+    """The classic transfer-learning head: a hidden layer, dropout against overfitting, two class scores."""
+    return nn.Sequential(
+        nn.Dropout(dropout / 2),
+        nn.Linear(in_features, hidden),
+        nn.ReLU(inplace=True),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, len(CLASS_NAMES)),
+    )
 
 
 def freeze_features(model: MaskClassifier, trainable_blocks: int = 0) -> None:

@@ -50,13 +50,13 @@ def test_fine_tuning_unfreezes_exactly_the_last_blocks() -> None:
     assert not model.features_frozen()
 
 
-def test_vgg16_classic_recipe_counts() -> None:
+def test_vgg16_frozen_features_new_classifier() -> None:
     model = build_model("vgg16", pretrained=False)
     freeze_features(model)
     total, trainable = count_parameters(model)
-    head = sum(p.numel() for p in model.head.parameters())
-    assert trainable == head and total - trainable == 14_714_688  # VGG16's 13 conv layers
-    assert model.head[6].out_features == 2
+    assert total - trainable == 14_714_688  # VGG16's 13 conv layers, all frozen
+    assert trainable == 512 * 256 + 256 + 256 * 2 + 2  # the new classifier only
+    assert model.head[-1].out_features == 2
 
 
 def test_frozen_batchnorm_stays_in_eval_mode() -> None:
