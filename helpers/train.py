@@ -19,6 +19,7 @@ from pathlib import Path
 from helpers.data import DataLayoutError, load_course_data
 from helpers.models import BACKBONES, WeightsUnavailableError, build_model, freeze_features
 from helpers.runtime import describe_environment, pick_device, seed_everything
+from helpers.samples import run_photo_checks
 from helpers.training import CheckpointError, default_checkpoint, evaluate, fit, recipe
 
 
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> dict:
     result = fit(model, data, plan.config, out, resume=args.resume, device=pick_device())
     test = evaluate(model, data.splits["test"], plan.image_size)
     report = test.report()
+    photos = run_photo_checks(model, plan.image_size)  # a real face from outside the data, masked and not
     return {
         "model": args.model,
         "weights": model.weights,
@@ -79,6 +81,11 @@ def run(args: argparse.Namespace) -> dict:
         "val_accuracy": result.best.get("val_accuracy"),
         "test_accuracy": report.accuracy,
         "test": report.as_dict(),
+        "photo_checks": {
+            "right": sum(r.correct for r in photos),
+            "total": len(photos),
+            "wrong": [r.name for r in photos if not r.correct],
+        },
         "checkpoint": str(result.checkpoint),
         "seconds": round(time.perf_counter() - start, 1),
         "hardware": {k: describe_environment()[k] for k in ("device", "cpu_threads", "platform", "torch")},

@@ -21,6 +21,7 @@ def test_cli_trains_and_prints_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert summary["model"] == "cnn" and summary["epochs_run"] == 1 and out.exists()
     assert 0 <= summary["test_accuracy"] <= 1 and set(summary["test"]["per_class"]) == {"mask", "no_mask"}
     assert summary["weights"].startswith("random initialisation")
+    assert summary["photo_checks"]["total"] == 20
 
 
 def test_cli_bad_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
