@@ -29,7 +29,7 @@ run: $(STAMP)
 # Unit tests, lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs).
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/ruff check conftest.py helpers tests notebooks && \
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks && \
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q tests notebooks; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -38,7 +38,7 @@ test-notebooks: $(STAMP)
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check conftest.py helpers tests notebooks
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks
 
 # Clears outputs before committing notebooks (the output policy in README.md).
 strip: $(STAMP)

@@ -42,7 +42,10 @@ SPLIT_ALIASES = {
 }
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# Duplicate hashes come from a decode at this JPEG draft size whatever the cache size, so the split (and so
+# the test set) is the same at 64, 128 or 160 px.
+HASH_DRAFT = 128
 CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
 # Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
 QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
@@ -289,10 +292,11 @@ class ScannedImage:
 
 
 def read_for_cache(path: Path, size: int) -> ScannedImage:
-    """Decode once; resize the whole image to size x size (faces keep chin and mask; no crop cuts them)."""
+    """Decode once for the cache; resize the whole image to size x size (faces keep chin and mask; no crop
+    cuts them). Large JPEGs get a second, small decode for the duplicate hashes, independent of size."""
     data = path.read_bytes()
     image = decode_rgb(data, path, draft_size=size)
-    gray = image.convert("L")
+    gray = (image if size == HASH_DRAFT else decode_rgb(data, path, draft_size=HASH_DRAFT)).convert("L")
     top = gray.crop((0, 0, gray.width, max(1, gray.height // 2)))
     small = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return ScannedImage(

@@ -273,3 +273,15 @@ def test_demo_data_loads_and_is_marked_synthetic(monkeypatch: pytest.MonkeyPatch
     data = load_course_data(find_data(kaggle_input=Path("/nonexistent"), repo_data=Path("/nonexistent")), 32)
     assert data.source.synthetic and "SYNTHETIC" in data.describe()
     assert sum(len(part.labels) for part in data.splits.values()) == 6
+
+
+def test_duplicate_hashes_do_not_depend_on_the_cache_size(tmp_path: Path) -> None:
+    """JPEG draft decoding depends on the requested size; the hashes (and so the split) must not."""
+    from matplotlib import cbook
+
+    from helpers.data import read_for_cache
+
+    path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))  # a 512 x 600 JPEG photo
+    scans = [read_for_cache(path, size) for size in (32, 64, 128, 160)]
+    assert len({(s.hash_full, s.hash_top) for s in scans}) == 1
+    assert [s.pixels.shape for s in scans] == [(3, n, n) for n in (32, 64, 128, 160)]
