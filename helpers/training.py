@@ -101,7 +101,7 @@ class FitResult:
 
 # ----------------------------------------------------------------------------------------------- pieces
 def class_weights(labels: torch.Tensor, n_classes: int = len(CLASS_NAMES)) -> torch.Tensor:
-    """Inverse class frequency, mean 1: a rare class's mistakes cost as much in total as a common one's."""
+    """Inverse class frequency (averaging 1 over the training images): each class weighs the same in total."""
     counts = torch.bincount(labels, minlength=n_classes).float().clamp(min=1)
     return counts.sum() / (n_classes * counts)
 
