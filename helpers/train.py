@@ -54,10 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> dict:
     given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
-    changes = {k: v for k, v in given.items() if v is not None}
-    plan = recipe(
-        args.model, seed=args.seed, **changes, **({"image_size": args.image_size} if args.image_size else {})
-    )
+    given["image_size"] = args.image_size
+    plan = recipe(args.model, seed=args.seed, **{k: v for k, v in given.items() if v is not None})
     seed_everything(args.seed)
     data = load_course_data(args.data, image_size=plan.image_size, quick=True if args.quick else None)
     print(data.describe())

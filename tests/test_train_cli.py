@@ -41,7 +41,13 @@ def test_cli_vgg16_without_weights_says_so(
     assert "ImageNet weights for vgg16" in err and "Traceback" not in err
 
 
-def test_cli_bad_epochs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--epochs", "-3", "epochs=-3"), ("--epochs", "0", "epochs=0"), ("--image-size", "0", "image_size=0")],
+)
+def test_cli_bad_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture, option: str, value: str, message: str
+) -> None:
     data = make_flat(tmp_path / "data", per_class=4)
-    assert main(["--data", str(data), "--model", "cnn", "--epochs", "-3"]) == 2
-    assert "epochs=-3" in capsys.readouterr().err
+    assert main(["--data", str(data), "--model", "cnn", option, value]) == 2
+    assert message in capsys.readouterr().err
