@@ -469,9 +469,8 @@ def _train_epoch(
 
 
 @torch.inference_mode()
-def _validate(
-    model: MaskClassifier, inputs: _Inputs, image_size: int, loss_fn: nn.Module
-) -> tuple[float, float]:
+def _validate(model: MaskClassifier, inputs: _Inputs, image_size: int) -> tuple[float, float]:
+    """Plain (unweighted) loss and accuracy on the validation split, comparable across runs and settings."""
     model.eval()
     device = inputs.val_labels.device
     losses, correct = 0.0, 0
@@ -573,7 +572,7 @@ def fit(
         train_loss, train_acc = _train_epoch(
             model, inputs, config, size, optimizer, scaler, loss_fn, epoch, steps, progress
         )
-        val_loss, val_acc = _validate(model, inputs, size, loss_fn)
+        val_loss, val_acc = _validate(model, inputs, size)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
