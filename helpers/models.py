@@ -1,4 +1,4 @@
-"""The course's models: a small CNN from scratch, VGG16 (the classic recipe), MobileNetV2 (light, for CPUs).
+"""The course's models: a small CNN from scratch, VGG16 (frozen features, new classifier), MobileNetV2.
 
 Every model is a MaskClassifier: ``features`` (a backbone turning an image into a vector) and ``head`` (the
 layers that turn the vector into two class scores). Transfer learning freezes ``features``; the training loop
