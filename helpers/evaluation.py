@@ -16,7 +16,14 @@ import torch
 
 from helpers.data import DataSource, find_data, load_course_data
 from helpers.runtime import display_path, pick_device, quick_mode, work_dir
-from helpers.training import CheckpointError, data_fingerprint, evaluate, load_checkpoint, read_checkpoint
+from helpers.training import (
+    CheckpointError,
+    data_fingerprint,
+    evaluate,
+    load_checkpoint,
+    read_checkpoint,
+    validation_score,
+)
 
 SIDE_FILES = (".resume", ".previous")  # fit()'s resume state and the backup of an earlier run: not models
 
@@ -58,9 +65,9 @@ class SavedModel:
 
 
 def selection_key(model: SavedModel) -> tuple[float, float, str]:
-    """Higher validation accuracy first; on a tie, lower validation loss; then the name, so the order is
-    stable. The test set plays no part in choosing."""
-    return (-model.val_accuracy, model.val_loss, model.name)
+    """Sort key, best first: fit()'s validation_score (reversed), then the name so the order is stable."""
+    accuracy, negative_loss = validation_score(model.val_accuracy, model.val_loss)
+    return (-accuracy, -negative_loss, model.name)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.data import CLASS_NAMES, SPLITS, CourseData, denormalize
+from helpers.training import validation_score
 
 
 def data_title(data: CourseData, what: str) -> str:
@@ -95,7 +96,7 @@ def plot_history(history: list[dict], title: str = "") -> Figure:
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    best = max(history, key=lambda row: (row["val_accuracy"], -row["val_loss"]))
+    best = max(history, key=lambda row: validation_score(row["val_accuracy"], row["val_loss"]))
     axes[1].axvline(best["epoch"], color="gray", linestyle="--", linewidth=1)
     axes[1].annotate(
         "best", (best["epoch"], best["val_accuracy"]), textcoords="offset points", xytext=(4, -12)

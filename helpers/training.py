@@ -487,11 +487,18 @@ def _validate(model: MaskClassifier, inputs: _Inputs, image_size: int) -> tuple[
     return losses / n, correct / n
 
 
+def validation_score(val_accuracy: float, val_loss: float) -> tuple[float, float]:
+    """How the course ranks epochs and models: higher validation accuracy, then (on a tie, common near
+    100 %) lower validation loss. The test set never takes part."""
+    return (val_accuracy, -val_loss)
+
+
 def is_better(row: dict, best: dict | None) -> bool:
-    """Higher validation accuracy wins; on a tie (common near 100 %), lower validation loss."""
     if best is None:
         return True
-    return (row["val_accuracy"], -row["val_loss"]) > (best["val_accuracy"], -best["val_loss"])
+    return validation_score(row["val_accuracy"], row["val_loss"]) > validation_score(
+        best["val_accuracy"], best["val_loss"]
+    )
 
 
 def _load_resume(path: Path, payload_base: dict, model: MaskClassifier) -> dict:
