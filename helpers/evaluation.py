@@ -128,13 +128,14 @@ def find_checkpoints(
 ) -> CheckpointSearch:
     """Read every checkpoint in folder (default: <work dir>/checkpoints) and keep those trained on this data.
 
-    A checkpoint matches when its saved data fingerprint equals the fingerprint of the data loaded here at
-    the checkpoint's own image size (same files, same split). Unreadable files are skipped with the reason.
+    A checkpoint matches when its saved data fingerprint equals the fingerprint of the data here (same files,
+    same split; the split does not depend on the image size, so one scan serves every checkpoint).
+    Unreadable files are skipped with the reason.
     """
     source = source if isinstance(source, DataSource) else find_data(source)
     folder = Path(folder) if folder is not None else work_dir() / "checkpoints"
     quick = quick_mode() if quick is None else quick
-    fingerprints: dict[int, str] = {}
+    fingerprint: str | None = None  # of the data here, computed on the first checkpoint that needs it
     matching, skipped = [], []
     for path in checkpoint_files(folder):
         try:
@@ -149,15 +150,14 @@ def find_checkpoints(
             continue
         reason = _other_data_reason(payload, source.synthetic, quick)
         if reason is None:
-            size = model.image_size
             try:
-                if size not in fingerprints:
-                    here = load_course_data(source, image_size=size, quick=quick)
-                    fingerprints[size] = data_fingerprint(here)
+                if fingerprint is None:
+                    here = load_course_data(source, image_size=model.image_size, quick=quick)
+                    fingerprint = data_fingerprint(here)
             except ValueError as exc:
                 skipped.append((path, f"unusable: {exc}"))
                 continue
-            if fingerprints[size] != model.fingerprint:
+            if fingerprint != model.fingerprint:
                 reason = f"trained on other data (other files or split): {model.data.removeprefix('Data: ')}"
         if reason is None:
             matching.append(model)

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> dict:
     test = evaluate(model, data.splits["test"], plan.image_size)
     report = test.report()
     photos = run_photo_checks(model, plan.image_size)  # a real face from outside the data, masked and not
+    hardware = describe_environment()
     return {
         "model": args.model,
         "weights": model.weights,
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> dict:
         },
         "checkpoint": str(result.checkpoint),
         "seconds": round(time.perf_counter() - start, 1),
-        "hardware": {k: describe_environment()[k] for k in ("device", "cpu_threads", "platform", "torch")},
+        "hardware": {k: hardware[k] for k in ("device", "cpu_threads", "platform", "torch")},
         "notes": result.notes,
     }
 
