@@ -231,3 +231,36 @@ def comparison_table(rows: list[ComparisonRow]) -> str:
             f"{row.ms_per_image:>7.2f}   {row.weights}"
         )
     return "\n".join(lines)
+
+
+def train_quick_model(source: DataSource | str | Path | None = None) -> Path:
+    """A model for lessons that need one when lessons 02-04 have not run on this data: MobileNetV2 on frozen
+    ImageNet features if its weights are on this machine (no download), else the small CNN."""
+    from helpers.models import build_model, imagenet_weights_available
+    from helpers.training import default_checkpoint, fit, quick_epochs, recipe
+
+    source = source if isinstance(source, DataSource) else find_data(source)
+    backbone = "mobilenet_v2" if imagenet_weights_available("mobilenet_v2", allow_download=False) else "cnn"
+    views = (
+        1 if quick_mode() else 2
+    )  # augmented copies of each image for MobileNetV2's features: fewer is faster
+    plan = recipe(backbone, epochs=quick_epochs(10), feature_views=views)
+    data = load_course_data(source, image_size=plan.image_size)
+    model = build_model(backbone, pretrained=backbone != "cnn")
+    return fit(model, data, plan.config, checkpoint=default_checkpoint(f"{backbone}_quick")).checkpoint
+
+
+def course_model(source: DataSource | str | Path | None = None) -> SavedModel:
+    """The best checkpoint trained on the data in use (chosen on validation), training a quick one if none."""
+    source = source if isinstance(source, DataSource) else find_data(source)
+    search = find_checkpoints(source)
+    if not search.matching:
+        print(
+            f"No checkpoint trained on {source.describe().removeprefix('Data: ')}: training a quick one now."
+        )
+        train_quick_model(source)
+        search = find_checkpoints(source)
+    best = search.best()
+    if best is None:
+        raise RuntimeError(f"no usable checkpoint in {display_path(search.folder)}:\n{search}")
+    return best

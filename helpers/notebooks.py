@@ -55,7 +55,9 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
     return time.perf_counter() - start
 
 
-def absolute_env_paths(names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR")) -> None:
+def absolute_env_paths(
+    names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR", "MASK_YUNET_MODEL"),
+) -> None:
     """Kernels start in notebooks/: a relative path given from the repository root must become absolute."""
     for name in names:
         if os.environ.get(name):

@@ -143,3 +143,39 @@ def show_mistakes(
         for i in picks
     ]
     return show_grid([images[i] for i in picks], titles, columns=min(8, len(picks)), title=title)
+
+
+def show_images(
+    images: list[np.ndarray], titles: list[str], columns: int = 4, title: str = "", size: float = 3.0
+) -> Figure:
+    """RGB arrays (H x W x 3) of any sizes in a grid: photos, annotated frames, heat maps."""
+    columns = max(1, min(columns, len(images)))
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.7) * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, text in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(image)
+        ax.set_title(text, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_detections(
+    images: dict[str, np.ndarray], detectors: dict
+) -> tuple[Figure, dict[str, dict[str, int]]]:
+    """Each detector's boxes on the same images, a row per detector; returns the figure and face counts."""
+    from helpers.faces import draw_faces
+
+    counts: dict[str, dict[str, int]] = {}
+    drawn, titles = [], []
+    for name, detector in detectors.items():
+        for image_name, image in images.items():
+            faces = detector.detect(image)
+            counts.setdefault(name, {})[image_name] = len(faces)
+            drawn.append(draw_faces(image, faces))
+            titles.append(f"{image_name}\n{name}: {len(faces)} face(s)")
+    figure = show_images(drawn, titles, columns=len(images), size=2.6)
+    return figure, counts

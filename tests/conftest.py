@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 
@@ -58,3 +63,48 @@ def flat_dataset(tmp_path: Path) -> Path:
 @pytest.fixture
 def presplit_dataset(tmp_path: Path) -> Path:
     return make_presplit(tmp_path / "covid19-face-mask-data")
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A loopback HTTP server playing a model hub: yields its base URL and the folder it serves."""
+    www = tmp_path / "www"
+    www.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(www), **kwargs)
+
+        def log_message(self, *args) -> None:  # keep test output clean
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small CNN trained for one epoch on noise images: enough to test everything that loads a model."""
+    from helpers.data import load_course_data
+    from helpers.models import small_cnn
+    from helpers.training import TrainConfig, fit
+
+    base = tmp_path_factory.mktemp("tiny_model")
+    data = load_course_data(make_flat(base / "flat", per_class=12), image_size=32, quick=False)
+    path = base / "tiny.pt"
+    config = TrainConfig(epochs=1, batch_size=8, lr=1e-2)
+    fit(small_cnn((4, 8)), data, config, path, device=torch.device("cpu"), progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def yunet_file() -> Path:
+    """YuNet's ONNX file from MASK_YUNET_MODEL (CI sets it); tests that need it skip without it."""
+    path = os.environ.get("MASK_YUNET_MODEL")
+    if not path or not Path(path).is_file():
+        pytest.skip("MASK_YUNET_MODEL does not name a YuNet .onnx file")
+    return Path(path)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,26 +14,12 @@ HTML = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """Serves tmp_path/www on 127.0.0.1; yields the base URL."""
-    www = tmp_path / "www"
-    www.mkdir()
+def server(http_server: tuple[str, Path]) -> str:
+    """The loopback hub serving a model file and an HTML page saved under a model's name."""
+    url, www = http_server
     (www / "model.bin").write_bytes(PAYLOAD)
     (www / "page.bin").write_bytes(HTML)
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, directory=str(www), **kwargs)
-
-        def log_message(self, *args) -> None:  # keep test output clean
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    return url
 
 
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -12,6 +12,7 @@ from helpers.evaluation import (
     checkpoint_files,
     compare_on_test,
     comparison_table,
+    course_model,
     find_checkpoints,
 )
 from helpers.models import small_cnn
@@ -101,3 +102,17 @@ def test_comparison_matches_evaluate_at_each_image_size(setup: dict) -> None:
         assert row.test_images == len(test.labels) and row.ms_per_image > 0
     table = comparison_table(rows).splitlines()
     assert len(table) == 2 + len(rows) and "TEST acc" in table[0]
+
+
+def test_course_model_trains_a_quick_one_only_when_none_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import helpers.models
+
+    monkeypatch.setattr(helpers.models, "imagenet_weights_available", lambda *args, **kwargs: False)
+    monkeypatch.setenv("MASK_QUICK", "1")
+    root = make_flat(tmp_path / "flat", per_class=20)
+    first = course_model(root)
+    assert first.name == "cnn_quick" and first.backbone == "cnn" and first.path.is_file()
+    modified = first.path.stat().st_mtime_ns
+    assert course_model(root) == first and first.path.stat().st_mtime_ns == modified, "found, not retrained"

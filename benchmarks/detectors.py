@@ -1,0 +1,94 @@
+"""Which faces each detector finds: YuNet against the Haar cascade, on masked and unmasked faces.
+
+    python benchmarks/detectors.py [--data DIR] [--images 100] [--yunet-model PATH]
+
+Counts, per detector available here (Haar needs OpenCV 4: run it in an environment with
+`pip install "opencv-python<5"` to compare), the images where at least one face was found:
+
+- matplotlib's Grace Hopper portrait, unmasked and with synthetic masks of four colours;
+- the first --images images (by name) of each class folder of a flat dataset (with_mask/, without_mask/), if
+  --data or MASK_DATA_DIR names one. Those images are face crops: the face fills the frame.
+
+Also times each detector per image. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from helpers.data import DataLayoutError, find_data, find_layout, list_files
+from helpers.demo_data import add_synthetic_mask
+from helpers.faces import available_detectors
+from helpers.images import ImageLoadError, load_rgb
+from helpers.runtime import describe_environment, record_result
+from helpers.samples import GRACE_HOPPER_MASK_REGION, MASK_COLOURS, grace_hopper
+
+
+def portrait_set() -> dict[str, list[np.ndarray]]:
+    photo = grace_hopper()
+    masked = [
+        np.asarray(add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, c)) for c in MASK_COLOURS.values()
+    ]
+    return {"portrait, no mask": [np.asarray(photo)], f"portrait, {len(masked)} mask colours": masked}
+
+
+def dataset_set(data: str | None, per_class: int) -> dict[str, list[np.ndarray]]:
+    try:
+        source = find_data(data)
+    except DataLayoutError as exc:
+        print(f"no dataset: {exc}", file=sys.stderr)
+        return {}
+    if source.synthetic:
+        return {}
+    entries, _ = list_files(find_layout(source.root))
+    sets: dict[str, list[np.ndarray]] = {}
+    for label in ("mask", "no_mask"):
+        paths = sorted(e.path for e in entries if e.label == label)[:per_class]
+        images = []
+        for path in paths:
+            try:
+                images.append(np.asarray(load_rgb(path)))
+            except ImageLoadError:
+                continue
+        sets[f"{source.root.name} {label}"] = images
+    return sets
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="a flat dataset (default: MASK_DATA_DIR; none: portraits only)")
+    parser.add_argument("--images", type=int, default=100, help="images per class from the dataset")
+    parser.add_argument(
+        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the cache)"
+    )
+    args = parser.parse_args(argv)
+    detectors, missing = available_detectors(args.yunet_model)
+    for name, reason in missing.items():
+        print(f"{name}: not available here: {reason}")
+    sets = portrait_set() | dataset_set(args.data, args.images)
+    hardware = describe_environment()
+    print(f"OpenCV {hardware['opencv']}, {hardware['cpu_threads']} CPU threads, {hardware['platform']}")
+    for name, detector in detectors.items():
+        print(f"{name}: {detector.description}")
+    print(f"{'images':<34} {'count':>5}  " + "  ".join(f"{name:>34}" for name in detectors))
+    results: dict[str, dict[str, str]] = {}
+    for set_name, images in sets.items():
+        row = []
+        for name, detector in detectors.items():
+            start = time.perf_counter()
+            found = sum(bool(detector.detect(image)) for image in images)
+            ms = 1000 * (time.perf_counter() - start) / max(1, len(images))
+            results.setdefault(name, {})[set_name] = f"{found}/{len(images)}"
+            row.append(f"{found:>4}/{len(images):<4} found ({ms:5.1f} ms/img)")
+        print(f"{set_name:<34} {len(images):>5}  " + "  ".join(f"{cell:>34}" for cell in row))
+    record_result("benchmark_detectors", {"hardware": hardware, "found": results, "missing": missing})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Frames per second of the face-mask pipeline (detect, classify, draw) on 640x480 frames with 1 and 5 faces.
+
+    python benchmarks/video_fps.py [--model CKPT ...] [--yunet-model PATH] [--frames 60]
+
+Frames are test scenes from helpers.video.scene: real faces (matplotlib's Grace Hopper photo, unmasked and
+with synthetic masks of four colours) pasted on a background, drifting sideways, so every run sees the same
+pixels and the true label of each face is known. For each model, three ways are timed in the same run:
+
+- baseline: what a typical tutorial does: detect on the full 640x480 frame, then one forward pass per face;
+- course:   helpers.video.FrameAnnotator: detect on the frame shrunk to 480 px, all faces in one batch;
+- course + OpenCV DNN: the same, with the classifier exported to ONNX and run by cv2.dnn (no torch).
+
+Printed: median ms per stage, frames per second (detect + classify + draw; no video decoding or encoding),
+the speed-up against the baseline, how many faces were found and labelled right, and boxes on no face.
+Figures are measured, never asserted: a shared machine's timings vary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from helpers.faces import MAX_SIDE, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector
+from helpers.inference import MaskModel, load_mask_model
+from helpers.runtime import describe_environment, record_result
+from helpers.video import FrameAnnotator, matches, scene
+
+
+class OneByOne:
+    """The baseline classifier: the same model, one forward pass per face."""
+
+    def __init__(self, model: MaskModel) -> None:
+        self.model = model
+
+    def p_mask(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        return np.array([self.model.p_mask([crop])[0] for crop in crops], dtype=np.float32)
+
+
+def measure(annotator: FrameAnnotator, n_faces: int, frames: int) -> dict:
+    """Time the annotator on drifting scenes; the first 3 frames are warm-up and not counted."""
+    warm_up = 3
+    right = found = total = extra = 0
+    for i in range(frames + warm_up):
+        frame, truth = scene(n_faces, t=(i % 20) / 19)
+        _, predictions = annotator(frame)
+        if i >= warm_up:
+            pairs = matches(predictions, truth)
+            extra += len(predictions) - sum(prediction is not None for _, prediction in pairs)
+            for face, prediction in pairs:
+                total += 1
+                found += prediction is not None
+                right += prediction is not None and prediction.label == face.label
+    stage_ms = annotator.stage_ms(skip=warm_up)
+    per_frame = [sum(times) for times in zip(*(t[warm_up:] for t in annotator.seconds.values()), strict=True)]
+    return {
+        "fps": 1 / float(np.median(per_frame)),
+        "stage_ms": stage_ms,
+        "faces_found": f"{found}/{total}",
+        "labelled_right": f"{right}/{total}",
+        "extra_boxes": extra,
+    }
+
+
+def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -> dict:
+    results = {}
+    for checkpoint in checkpoints:
+        with contextlib.redirect_stdout(sys.stderr):
+            model = load_mask_model(checkpoint, device="cpu")
+        ways = {
+            "baseline": (OneByOne(model), MAX_SIDE),
+            "course": (model, VIDEO_MAX_SIDE),
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                from helpers.export import OnnxMaskModel, export_onnx
+
+                ways["course + OpenCV DNN"] = (
+                    OnnxMaskModel(export_onnx(model, Path(folder) / "m.onnx")),
+                    VIDEO_MAX_SIDE,
+                )
+            except RuntimeError as exc:  # onnx not installed
+                print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
+            for n_faces in (1, 5):
+                for way, (classifier, max_side) in ways.items():
+                    detector = make_detector("yunet", yunet_model, max_side=max_side)
+                    annotator = FrameAnnotator(classifier, detector)  # type: ignore[arg-type]
+                    results[(model.name, model.model.backbone, model.image_size, n_faces, way)] = measure(
+                        annotator, n_faces, frames
+                    )
+    return results
+
+
+def table(results: dict) -> str:
+    header = (
+        f"{'model':<18} {'px':>4} {'faces':>5}  {'pipeline':<20} {'detect':>7} {'classify':>9} {'draw':>5} "
+        f"{'frames/s':>9} {'speed-up':>8}  {'found':>7} {'right':>7} {'extra':>5}"
+    )
+    lines = [header, "-" * len(header)]
+    for (name, backbone, size, n_faces, way), row in results.items():
+        base = results[(name, backbone, size, n_faces, "baseline")]["fps"]
+        ms = row["stage_ms"]
+        lines.append(
+            f"{backbone:<18} {size:>4} {n_faces:>5}  {way:<20} {ms['detect']:>7.1f} {ms['classify']:>9.1f} "
+            f"{ms['draw']:>5.1f} {row['fps']:>9.1f} {row['fps'] / base:>7.2f}x  {row['faces_found']:>7} "
+            f"{row['labelled_right']:>7} {row['extra_boxes']:>5}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", type=Path, nargs="*", help="checkpoints (default: the course's best model)"
+    )
+    parser.add_argument(
+        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the cache)"
+    )
+    parser.add_argument("--frames", type=int, default=60, help="timed frames per case (default 60)")
+    args = parser.parse_args(argv)
+    try:
+        results = run(args.model or [None], args.yunet_model, args.frames)
+    except DetectorUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    hardware = describe_environment()
+    print(
+        f"640x480 frames, {args.frames} timed per case; {hardware['device']} with {hardware['cpu_threads']} "
+        f"threads, torch {hardware['torch']}, OpenCV {hardware['opencv']}, {hardware['platform']}"
+    )
+    print(table(results))
+    record_result(
+        "benchmark_video_fps",
+        {"hardware": hardware, "results": {" / ".join(map(str, key)): row for key, row in results.items()}},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""Finding faces: one small interface over OpenCV's YuNet (the default) and the Haar cascade.
+
+YuNet (cv2.FaceDetectorYN, a small CNN) finds masked faces; the Haar cascade looks for the dark-light
+patterns of eyes, nose and mouth, and often misses a face whose nose and mouth are covered. OpenCV 5 dropped
+CascadeClassifier and the haarcascade_*.xml files from its main wheels, so Haar is used only where the build
+ships it. YuNet needs its ONNX file (230 KB): an argument, MASK_YUNET_MODEL, or a checked download into the
+work folder's cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from helpers.downloads import DownloadError, download, looks_like_html, sha256_file
+from helpers.runtime import display_path, work_dir
+
+YUNET_ENV = "MASK_YUNET_MODEL"
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{YUNET_FILE}"
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+# Zoo releases we know; another file given by path is used, with a note that it is not one of them.
+KNOWN_YUNET = {
+    YUNET_SHA256: "YuNet 2023mar",
+    "ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0": "YuNet 2026may",
+}
+HAAR_FILE = "haarcascade_frontalface_default.xml"
+# YuNet finds faces of roughly 10-300 px: big images are shrunk to MAX_SIDE (faster too), small ones grown.
+MAX_SIDE = 640
+MIN_SIDE = 320
+# Frames: detection at 480 px takes about half the time of 640. At 320 px, faces under ~40 px (in the frame)
+# sometimes get a second box on the mask alone; at 480 px none did in benchmarks/video_fps.py's scenes.
+VIDEO_MAX_SIDE = 480
+
+
+class DetectorUnavailableError(RuntimeError):
+    """A detector cannot run here; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face: its box in image pixels (x, y, width, height), clipped to the image."""
+
+    box: tuple[int, int, int, int]
+    score: float | None  # YuNet's confidence; the Haar cascade gives none
+
+
+class FaceDetector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in an RGB uint8 image (H x W x 3), left to right."""
+        ...
+
+
+def clip_box(
+    box: tuple[float, float, float, float], width: int, height: int
+) -> tuple[int, int, int, int] | None:
+    """A box cut to the image (detectors return faces sticking out of the frame); None if nothing is left."""
+    x, y, w, h = box
+    x0, y0 = max(0, round(x)), max(0, round(y))
+    x1, y1 = min(width, round(x + w)), min(height, round(y + h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def detection_scale(width: int, height: int, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> float:
+    """The factor that brings the image's longer side into [min_side, max_side]."""
+    longest = max(width, height)
+    if longest > max_side:
+        return max_side / longest
+    if longest < min_side:
+        return min_side / longest
+    return 1.0
+
+
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return image
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def _faces(rows: np.ndarray, scores: list[float | None], scale: float, width: int, height: int) -> list[Face]:
+    faces = []
+    for row, score in zip(rows, scores, strict=True):
+        box = clip_box(tuple(float(v) / scale for v in row[:4]), width, height)
+        if box is not None:
+            faces.append(Face(box, score))
+    return sorted(faces, key=lambda face: (face.box[0], face.box[1]))
+
+
+def check_image(image: np.ndarray) -> None:
+    if not (
+        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    ):
+        got = (
+            f"{image.dtype} array of shape {image.shape}"
+            if isinstance(image, np.ndarray)
+            else type(image).__name__
+        )
+        raise ValueError(f"expected an RGB uint8 image of shape (H, W, 3), got {got}")
+
+
+@contextlib.contextmanager
+def quiet_opencv(silent: bool = False) -> Iterator[None]:
+    """Hide OpenCV's own log lines (YuNet's loader warns about the DNN target; a missing camera logs a page
+    of backend errors): the course reports problems itself, in one clear line."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT if silent else logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(level)
+
+
+# ----------------------------------------------------------------------------------------------- YuNet
+def yunet_model_path(
+    path: str | Path | None = None,
+    download_missing: bool = True,
+    url: str = YUNET_URL,
+    sha256: str = YUNET_SHA256,
+    progress: bool = True,
+) -> Path:
+    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the checked copy in <work dir>/models
+    (downloaded from the OpenCV model zoo the first time). DetectorUnavailableError says what to do if not."""
+    given, origin = (path, "the path given") if path else (os.environ.get(YUNET_ENV), YUNET_ENV)
+    if given:
+        return _checked_model_file(Path(given).expanduser(), origin)
+    cached = work_dir() / "models" / YUNET_FILE
+    if not download_missing and not cached.is_file():
+        raise DetectorUnavailableError(
+            f"no YuNet model at {display_path(cached)} and downloading is off. {_HOW_TO}"
+        )
+    try:
+        return download(url, cached, sha256, progress=progress)
+    except DownloadError as exc:
+        raise DetectorUnavailableError(f"YuNet face detector unavailable: {exc} {_HOW_TO}") from None
+
+
+_HOW_TO = (
+    f"Get {YUNET_FILE} from the OpenCV model zoo (github.com/opencv/opencv_zoo, "
+    "models/face_detection_yunet/) "
+    f"and set {YUNET_ENV}=path/to/it, or pass its path."
+)
+
+
+def _checked_model_file(path: Path, origin: str) -> Path:
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no such file"
+        raise DetectorUnavailableError(f"{path} ({origin}): {what}, expected the YuNet .onnx file. {_HOW_TO}")
+    if path.stat().st_size == 0 or looks_like_html(path):
+        kind = "an empty file" if path.stat().st_size == 0 else "an HTML page, not an ONNX model"
+        raise DetectorUnavailableError(f"{path} ({origin}): {kind}. {_HOW_TO}")
+    return path
+
+
+def describe_yunet_file(path: Path) -> str:
+    """Which release a YuNet file is, by its checksum, for results to say which detector they used."""
+    return KNOWN_YUNET.get(sha256_file(path), f"YuNet from {path.name} (not a release this course knows)")
+
+
+class YuNetDetector:
+    """OpenCV's YuNet face detector (cv2.FaceDetectorYN): a small CNN that also finds masked faces."""
+
+    name = "YuNet"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        score_threshold: float = 0.6,
+        max_side: int = MAX_SIDE,
+        min_side: int = MIN_SIDE,
+        download_missing: bool = True,
+    ) -> None:
+        if not hasattr(cv2, "FaceDetectorYN"):
+            raise DetectorUnavailableError(
+                f"OpenCV {cv2.__version__} has no FaceDetectorYN (4.5.4 or later has)."
+            )
+        self.model_path = yunet_model_path(model_path, download_missing)
+        self.max_side, self.min_side = max_side, min(min_side, max_side)
+        try:
+            with quiet_opencv():
+                self._net = cv2.FaceDetectorYN.create(
+                    str(self.model_path), "", (MIN_SIDE, MIN_SIDE), score_threshold
+                )
+        except cv2.error as exc:
+            raise DetectorUnavailableError(
+                f"{self.model_path}: OpenCV cannot load it as a YuNet model "
+                f"({str(exc).strip()[-120:]}). {_HOW_TO}"
+            ) from None
+        self.description = describe_yunet_file(self.model_path)
+        self._input_size = (MIN_SIDE, MIN_SIDE)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        check_image(image)
+        height, width = image.shape[:2]
+        scale = detection_scale(width, height, self.max_side, self.min_side)
+        small = cv2.cvtColor(_resized(image, scale), cv2.COLOR_RGB2BGR)
+        size = (small.shape[1], small.shape[0])
+        if size != self._input_size:
+            self._net.setInputSize(size)
+            self._input_size = size
+        _, rows = self._net.detect(small)
+        if rows is None:
+            return []
+        return _faces(rows, [float(row[14]) for row in rows], scale, width, height)
+
+
+# ----------------------------------------------------------------------------------------------- Haar
+def haar_cascade_file() -> Path | None:
+    """The frontal-face cascade shipped with this OpenCV build, or None (OpenCV 5 main wheels ship none)."""
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
+    if not folder or not hasattr(cv2, "CascadeClassifier"):
+        return None
+    path = Path(folder) / HAAR_FILE
+    return path if path.is_file() else None
+
+
+class HaarDetector:
+    """The classic Viola-Jones cascade (2001): fast, but it looks for a nose and mouth a mask hides."""
+
+    name = "Haar cascade"
+
+    def __init__(self, min_neighbors: int = 5, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> None:
+        path = haar_cascade_file()
+        if path is None:
+            raise DetectorUnavailableError(
+                f"OpenCV {cv2.__version__} ships no Haar cascade (OpenCV 5 removed CascadeClassifier and the "
+                "haarcascade_*.xml files from its main package); pip install 'opencv-python<5' to try it."
+            )
+        self._cascade = cv2.CascadeClassifier(str(path))
+        self.description = f"Haar cascade {HAAR_FILE} (OpenCV {cv2.__version__})"
+        self.min_neighbors, self.max_side, self.min_side = min_neighbors, max_side, min(min_side, max_side)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        check_image(image)
+        height, width = image.shape[:2]
+        scale = detection_scale(width, height, self.max_side, self.min_side)
+        gray = cv2.equalizeHist(cv2.cvtColor(_resized(image, scale), cv2.COLOR_RGB2GRAY))
+        rows = self._cascade.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(20, 20)
+        )
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        return _faces(rows, [None] * len(rows), scale, width, height)
+
+
+# ----------------------------------------------------------------------------------------------- choosing
+DETECTORS = {"yunet": YuNetDetector, "haar": HaarDetector}
+
+
+def make_detector(
+    name: str = "yunet", yunet_model: str | Path | None = None, max_side: int = MAX_SIDE
+) -> FaceDetector:
+    """A detector by name ("yunet" or "haar"); DetectorUnavailableError says why one cannot run.
+
+    max_side: images are shrunk to this before detection (faster); VIDEO_MAX_SIDE suits camera frames.
+    """
+    if name not in DETECTORS:
+        raise ValueError(f"detector {name!r}: expected one of {', '.join(DETECTORS)}")
+    if name == "yunet":
+        return YuNetDetector(yunet_model, max_side=max_side)
+    return HaarDetector(max_side=max_side)
+
+
+def available_detectors(
+    yunet_model: str | Path | None = None,
+) -> tuple[dict[str, FaceDetector], dict[str, str]]:
+    """Every detector that runs here, and for the others the reason: for side-by-side comparisons."""
+    ready, missing = {}, {}
+    for name in DETECTORS:
+        try:
+            ready[name] = make_detector(name, yunet_model)
+        except DetectorUnavailableError as exc:
+            missing[name] = str(exc)
+    return ready, missing
+
+
+def default_detector(yunet_model: str | Path | None = None, verbose: bool = True) -> FaceDetector | None:
+    """YuNet; else the Haar cascade; else None, meaning "classify the whole image". Each fallback is said."""
+    say = print if verbose else (lambda *args: None)
+    try:
+        detector: FaceDetector = YuNetDetector(yunet_model)
+    except DetectorUnavailableError as exc:
+        say(exc)
+        try:
+            detector = HaarDetector()
+        except DetectorUnavailableError as haar_exc:
+            say(haar_exc)
+            say(
+                "No face detector available: each image is classified as a whole "
+                "(fine for face photos, not for scenes)."
+            )
+            return None
+        say(
+            "Falling back to the Haar cascade: it misses many masked faces; "
+            "YuNet is better where you can get it."
+        )
+    say(f"Face detector: {detector.description}")
+    return detector
+
+
+def draw_faces(
+    image: np.ndarray, faces: list[Face], colour: tuple[int, int, int] = (255, 200, 0)
+) -> np.ndarray:
+    """A copy with each detected face boxed (detection only, no mask label yet) and its score, if any."""
+    out = image.copy()
+    thickness = max(1, round(max(out.shape[:2]) / 250))
+    for face in faces:
+        x, y, w, h = face.box
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)
+        if face.score is not None:
+            scale = max(0.4, max(out.shape[:2]) / 900)
+            cv2.putText(
+                out,
+                f"{face.score:.2f}",
+                (x, max(12, y - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                scale,
+                colour,
+                thickness,
+            )
+    return out

@@ -1,0 +1,200 @@
+"""Using a model: inputs checked with clear errors, faces classified in one batch, the app's words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.faces import Face
+from helpers.images import ImageLoadError
+from helpers.inference import (
+    MaskModel,
+    Prediction,
+    annotate,
+    classify_faces,
+    face_crops,
+    image_files,
+    load_mask_model,
+    message,
+    predict_image,
+    read_image,
+    run_app,
+)
+from helpers.samples import grace_hopper
+from helpers.training import CheckpointError
+
+matplotlib.use("Agg")
+
+
+class FixedDetector:
+    """Finds the boxes it was given: tests the pipeline without a detector model."""
+
+    name = "fixed"
+    description = "fixed boxes"
+
+    def __init__(self, boxes: list[tuple[int, int, int, int]]) -> None:
+        self.boxes = boxes
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        return [Face(box, 0.9) for box in self.boxes]
+
+
+@pytest.fixture(scope="module")
+def model(tiny_checkpoint: Path) -> MaskModel:
+    return load_mask_model(tiny_checkpoint, device="cpu")
+
+
+@pytest.fixture
+def photo_file(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.jpg"
+    grace_hopper().resize((128, 150)).save(path)
+    return path
+
+
+def test_model_facts(model: MaskModel, tiny_checkpoint: Path) -> None:
+    assert model.image_size == 32 and model.name == "tiny" and "random initialisation" in model.weights
+    assert "tiny: cnn at 32 px" in model.describe()
+
+
+def test_batch_equals_one_by_one(model: MaskModel) -> None:
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((40, 30), (90, 90), (20, 64))]
+    together = model.p_mask(crops)
+    alone = np.concatenate([model.p_mask([crop]) for crop in crops])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert model.p_mask([]).shape == (0,)
+
+
+def test_every_face_is_classified_in_one_batch(model: MaskModel) -> None:
+    image = np.asarray(grace_hopper())
+    boxes = [(300, 100, 80, 90), (-20, 500, 100, 150), (10, 10, 60, 70)]  # one sticks out of the image
+    predictions = classify_faces(image, model, FixedDetector(boxes))
+    assert [p.box for p in predictions] == boxes
+    one_by_one = [model.p_mask([crop])[0] for crop in face_crops(image, [Face(b, None) for b in boxes])]
+    np.testing.assert_allclose([p.p_mask for p in predictions], one_by_one, atol=1e-5)
+    for p in predictions:
+        assert (
+            p.label in ("mask", "no_mask") and 0.5 <= p.probability <= 1 and p.region == "face found by fixed"
+        )
+
+
+def test_predict_image_uses_the_largest_face_or_says_whole_image(model: MaskModel, photo_file: Path) -> None:
+    found = predict_image(photo_file, model, FixedDetector([(5, 5, 20, 20), (30, 30, 60, 70)]))
+    assert found.box == (30, 30, 60, 70) and found.region == "largest of 2 face(s) found by fixed"
+    none = predict_image(photo_file, model, FixedDetector([]))
+    assert none.box is None and none.region == "whole image (fixed found no face)"
+    whole = predict_image(np.asarray(Image.open(photo_file)), model, None)
+    assert whole.region == "whole image (no face detector)"
+    assert abs(whole.p_mask + (1 - whole.p_mask) - 1) < 1e-9 and whole.as_json()["box"] is None
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: d / "missing.jpg", "no such file"),
+        (lambda d: d, "is a folder"),
+        (lambda d: _write(d / "notes.jpg", b"shopping list"), "not an image file"),
+        (lambda d: _write(d / "page.png", b"<!DOCTYPE html><html></html>"), "HTML page"),
+        (lambda d: _write(d / "empty.jpg", b""), "empty file"),
+        (lambda d: _truncated(d / "cut.jpg"), "corrupt or truncated"),
+    ],
+)
+def test_bad_files_are_named(tmp_path: Path, model: MaskModel, make, reason: str) -> None:  # noqa: ANN001
+    path = make(tmp_path)
+    with pytest.raises(ImageLoadError, match=re.escape(str(path)) + ".*" + reason):
+        predict_image(path, model, None)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _truncated(path: Path) -> Path:
+    grace_hopper().save(path)
+    return _write(path, path.read_bytes()[:2000])
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        (np.zeros((10, 10, 3), dtype=np.int64), "expected uint8 0-255, or floats 0-1"),
+        (np.full((10, 10, 3), 200.0), "float images must be scaled 0-1"),
+        (np.zeros((10,), dtype=np.uint8), "expected an image"),
+        (np.zeros((10, 10, 2), dtype=np.uint8), "expected an image"),
+        (np.zeros((0, 10, 3), dtype=np.uint8), "expected an image"),
+    ],
+)
+def test_bad_arrays_are_described(array: np.ndarray, expected: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        read_image(array)
+
+
+def test_good_arrays_become_rgb() -> None:
+    assert read_image(np.zeros((8, 6), dtype=np.uint8)).shape == (8, 6, 3)
+    assert read_image(np.zeros((8, 6, 4), dtype=np.uint8)).shape == (8, 6, 3)
+    assert read_image(np.ones((8, 6, 3))).max() == 255
+    with pytest.raises(TypeError, match="got int"):
+        read_image(42)  # type: ignore[arg-type]
+
+
+def test_messages_are_friendly_and_gender_neutral() -> None:
+    sure = message(Prediction.from_p_mask(0.97))
+    unsure = message(Prediction.from_p_mask(0.45))
+    assert sure.startswith("Mask on") and "97% sure" in sure
+    assert unsure.startswith("No mask") and "unsure" in unsure
+    for text in (sure, unsure):
+        assert not re.search(r"\b(he|she|his|her|him|man|woman|sir|madam)\b", text, re.IGNORECASE)
+
+
+def test_run_app_on_a_file_and_a_folder(
+    tmp_path: Path, model: MaskModel, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.jpg", "b.png"):
+        grace_hopper().resize((64, 75)).save(folder / name)
+    _write(folder / "broken.jpg", b"not really")
+    _write(folder / ".DS_Store", b"junk")
+    (single,) = run_app(folder / "a.jpg", model, detector=None, show=True)
+    assert single.prediction is not None and single.error is None
+    results = run_app(folder, model, detector=None, show=True)
+    said = capsys.readouterr().out
+    assert [r.path.name for r in results] == ["a.jpg", "b.png", "broken.jpg"]
+    assert results[2].prediction is None and "broken.jpg: skipped, not an image file" in said
+    assert said.count("the person in this picture") == 3
+
+
+def test_run_app_bad_paths(tmp_path: Path, model: MaskModel) -> None:
+    with pytest.raises(ImageLoadError, match="nowhere.jpg: no such file or folder"):
+        run_app(tmp_path / "nowhere.jpg", model, detector=None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ImageLoadError, match="empty: a folder with no images"):
+        run_app(tmp_path / "empty", model, detector=None)
+    _write(tmp_path / "notes.txt", b"hello")
+    with pytest.raises(ImageLoadError, match="notes.txt: not an image file"):
+        run_app(tmp_path / "notes.txt", model, detector=None)
+    with pytest.raises(ImageLoadError):
+        image_files(tmp_path / "empty")
+
+
+def test_bad_checkpoint_is_named(tmp_path: Path) -> None:
+    page = _write(tmp_path / "model.pt", b"<!DOCTYPE html>")
+    with pytest.raises(CheckpointError, match="model.pt"):
+        load_mask_model(page)
+
+
+def test_annotation_draws_inside_the_image() -> None:
+    image = np.zeros((60, 80, 3), dtype=np.uint8)
+    boxes = [
+        Prediction.from_p_mask(0.9, box=(0, 0, 30, 30)),
+        Prediction.from_p_mask(0.1, box=(50, 30, 30, 30)),
+    ]
+    drawn = annotate(image, boxes)
+    assert drawn.shape == image.shape and image.max() == 0, "the original is not changed"
+    assert tuple(drawn[29, 0]) == (0, 160, 60) and tuple(drawn[59, 79]) == (220, 40, 40)
