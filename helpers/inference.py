@@ -149,8 +149,9 @@ class Prediction:
 
     @classmethod
     def from_p_mask(cls, p_mask: float, **facts: object) -> Prediction:
+        p_mask = float(p_mask)  # numpy float32 in, plain floats out: 1 - p is then the same everywhere
         label = "mask" if p_mask >= 0.5 else "no_mask"
-        return cls(label, float(p_mask if label == "mask" else 1 - p_mask), float(p_mask), **facts)
+        return cls(label, p_mask if label == "mask" else 1 - p_mask, p_mask, **facts)
 
     def as_json(self) -> dict:
         facts = asdict(self)

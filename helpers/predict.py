@@ -26,6 +26,7 @@ from helpers.inference import (
     image_files,
     load_mask_model,
     predict_image,
+    read_image,
 )
 from helpers.training import CheckpointError
 
@@ -60,7 +61,8 @@ def inputs(paths: list[Path]) -> Iterator[Path]:
 
 
 def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, margin: float) -> dict:
-    whole = predict_image(path, model, detector=None)
+    image = read_image(path)
+    whole = predict_image(image, model, detector=None)
     line = {"path": str(path), "label": whole.label, "probability": round(whole.probability, 4)}
     if detector is not None:
         line["faces"] = [
@@ -70,7 +72,7 @@ def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, mar
                 "probability": round(face.probability, 4),
                 "score": None if face.detector_score is None else round(face.detector_score, 4),
             }
-            for face in classify_faces(path, model, detector, margin)
+            for face in classify_faces(image, model, detector, margin)
         ]
     return line
 

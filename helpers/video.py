@@ -132,6 +132,7 @@ def annotate_video(
         )
     frames, faces, labels = 0, 0, {"mask": 0, "no_mask": 0}
     start = time.perf_counter()
+    finished = False
     try:
         while max_frames is None or frames < max_frames:
             ok, frame = capture.read()
@@ -143,9 +144,12 @@ def annotate_video(
             faces += len(predictions)
             for prediction in predictions:
                 labels[prediction.label] += 1
+        finished = True
     finally:
         capture.release()
         writer.release()
+        if not finished:
+            part.unlink(missing_ok=True)  # an interrupted run leaves no half video behind
     seconds = time.perf_counter() - start
     if frames == 0:
         part.unlink(missing_ok=True)

@@ -90,7 +90,9 @@ def test_predict_image_uses_the_largest_face_or_says_whole_image(model: MaskMode
     assert none.box is None and none.region == "whole image (fixed found no face)"
     whole = predict_image(np.asarray(Image.open(photo_file)), model, None)
     assert whole.region == "whole image (no face detector)"
-    assert abs(whole.p_mask + (1 - whole.p_mask) - 1) < 1e-9 and whole.as_json()["box"] is None
+    assert whole.probability == max(whole.p_mask, 1 - whole.p_mask) and whole.as_json()["box"] is None
+    low = Prediction.from_p_mask(np.float32(0.1234567))
+    assert low.label == "no_mask" and low.probability == 1 - low.p_mask and type(low.probability) is float
 
 
 @pytest.mark.parametrize(

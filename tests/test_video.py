@@ -78,3 +78,16 @@ def test_webcam_without_camera_is_one_error_line(tiny_checkpoint: Path) -> None:
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "error: no camera at index 97" in done.stderr
+
+
+def test_interrupted_run_keeps_the_earlier_output(tmp_path: Path, model: MaskModel) -> None:
+    class Failing(SceneDetector):
+        def detect(self, image: np.ndarray) -> list[Face]:
+            raise KeyboardInterrupt
+
+    clip = make_demo_clip(tmp_path / "clip.mp4", n_faces=1, seconds=1, fps=5)
+    out = tmp_path / "annotated.mp4"
+    out.write_bytes(b"an earlier result")
+    with pytest.raises(KeyboardInterrupt):
+        annotate_video(clip, out, FrameAnnotator(model, Failing(1)))
+    assert out.read_bytes() == b"an earlier result" and not list(tmp_path.glob("*.part*"))
