@@ -7,6 +7,7 @@ the frames per second a learner reads are the ones the app gets.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Sequence
@@ -168,8 +169,11 @@ def annotate_video(
 
 
 # ----------------------------------------------------------------------------------------------- test scenes
-def demo_faces(size: int = 120) -> list[tuple[Image.Image, str]]:
-    """Grace Hopper's face, unmasked and with each synthetic mask colour, cropped loosely, size px wide."""
+@functools.lru_cache(maxsize=4)
+def demo_faces(size: int = 120) -> tuple[tuple[Image.Image, str], ...]:
+    """Grace Hopper's face, unmasked and with each synthetic mask colour, cropped loosely, size px wide.
+
+    Cached: every frame of a clip or benchmark pastes the same faces."""
     photo = grace_hopper()
     versions = [(photo, "no_mask")] + [
         (add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, rgb), "mask") for rgb in MASK_COLOURS.values()
@@ -180,7 +184,7 @@ def demo_faces(size: int = 120) -> list[tuple[Image.Image, str]]:
         faces.append(
             (crop.resize((size, round(size * crop.height / crop.width)), Image.Resampling.LANCZOS), label)
         )
-    return faces
+    return tuple(faces)
 
 
 def _background(width: int, height: int, seed: int) -> np.ndarray:

@@ -94,10 +94,12 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from helpers.training import TrainConfig, fit
 
     base = tmp_path_factory.mktemp("tiny_model")
-    data = load_course_data(make_flat(base / "flat", per_class=12), image_size=32, quick=False)
-    path = base / "tiny.pt"
-    config = TrainConfig(epochs=1, batch_size=8, lr=1e-2)
-    fit(small_cnn((4, 8)), data, config, path, device=torch.device("cpu"), progress=False)
+    with pytest.MonkeyPatch.context() as patch:  # session fixtures start before private_work_dir: own caches
+        patch.setenv("MASK_WORK_DIR", str(base / "work"))
+        data = load_course_data(make_flat(base / "flat", per_class=12), image_size=32, quick=False)
+        path = base / "tiny.pt"
+        config = TrainConfig(epochs=1, batch_size=8, lr=1e-2)
+        fit(small_cnn((4, 8)), data, config, path, device=torch.device("cpu"), progress=False)
     return path
 
 
