@@ -7,6 +7,7 @@ answer says which region was looked at. Without a detector the whole image is cl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -196,24 +197,20 @@ def classify_faces(
     return classify_detected(image, detector.detect(image), model, detector.name, margin)
 
 
-_default_model: MaskModel | None = None
-_default_detector: list[FaceDetector | None] = []  # [] until looked for; [None] when none is available
-
-
+@functools.lru_cache(maxsize=1)
 def default_model() -> MaskModel:
     """The course's best model, loaded once per session."""
-    global _default_model
-    if _default_model is None:
-        _default_model = load_mask_model()
-    return _default_model
+    return load_mask_model()
+
+
+@functools.lru_cache(maxsize=1)
+def _auto_detector() -> FaceDetector | None:
+    """The best detector this machine has, looked for once per session (no download retried per image)."""
+    return default_detector(verbose=False)
 
 
 def _detector(detector: FaceDetector | str | None) -> FaceDetector | None:
-    if detector != AUTO:
-        return detector  # type: ignore[return-value]
-    if not _default_detector:
-        _default_detector.append(default_detector(verbose=False))
-    return _default_detector[0]
+    return _auto_detector() if detector == AUTO else detector  # type: ignore[return-value]
 
 
 def predict_image(
@@ -229,21 +226,15 @@ def predict_image(
     image = read_image(source)
     model = model or default_model()
     found = _detector(detector)
-    if found is not None:
-        faces = found.detect(image)
-        if faces:
-            largest = max(faces, key=lambda face: face.box[2] * face.box[3])
-            (p,) = model.p_mask(face_crops(image, [largest], margin))
-            return Prediction.from_p_mask(
-                p,
-                box=largest.box,
-                detector_score=largest.score,
-                region=f"largest of {len(faces)} face(s) found by {found.name}",
-            )
-        (p,) = model.p_mask([image])
-        return Prediction.from_p_mask(p, region=f"whole image ({found.name} found no face)")
+    faces = found.detect(image) if found is not None else []
+    if faces:
+        largest = max(faces, key=lambda face: face.box[2] * face.box[3])
+        (p,) = model.p_mask(face_crops(image, [largest], margin))
+        region = f"largest of {len(faces)} face(s) found by {found.name}"
+        return Prediction.from_p_mask(p, box=largest.box, detector_score=largest.score, region=region)
     (p,) = model.p_mask([image])
-    return Prediction.from_p_mask(p, region="whole image (no face detector)")
+    why = f"{found.name} found no face" if found is not None else "no face detector"
+    return Prediction.from_p_mask(p, region=f"whole image ({why})")
 
 
 def message(prediction: Prediction) -> str:

@@ -29,16 +29,8 @@ def _as_image(tensor: torch.Tensor) -> np.ndarray:
 def show_grid(
     images: list[torch.Tensor] | torch.Tensor, titles: list[str], columns: int = 8, title: str = ""
 ) -> Figure:
-    rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, image, text in zip(axes.flat, images, titles, strict=False):
-        ax.imshow(_as_image(image))
-        ax.set_title(text, fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    """Small CHW tensors (uint8 or normalised) in a grid: samples, augmentations, mistakes."""
+    return show_images([_as_image(image) for image in images], titles, columns, title, size=1.6, fontsize=8)
 
 
 def show_samples(data: CourseData, split: str = "train", count: int = 16, seed: int = 0) -> Figure:
@@ -146,7 +138,12 @@ def show_mistakes(
 
 
 def show_images(
-    images: list[np.ndarray], titles: list[str], columns: int = 4, title: str = "", size: float = 3.0
+    images: list[np.ndarray],
+    titles: list[str],
+    columns: int = 4,
+    title: str = "",
+    size: float = 3.0,
+    fontsize: int = 9,
 ) -> Figure:
     """RGB arrays (H x W x 3) of any sizes in a grid: photos, annotated frames, heat maps."""
     columns = max(1, min(columns, len(images)))
@@ -156,7 +153,7 @@ def show_images(
         ax.axis("off")
     for ax, image, text in zip(axes.flat, images, titles, strict=False):
         ax.imshow(image)
-        ax.set_title(text, fontsize=9)
+        ax.set_title(text, fontsize=fontsize)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
