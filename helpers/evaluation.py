@@ -1,6 +1,6 @@
 """Lesson 05's bookkeeping: which checkpoints fit the data in use, the best of them, one fair test table.
 
-Every checkpoint records a fingerprint of the data it was trained on (helpers.training.data_fingerprint).
+Every checkpoint records a fingerprint of the data it was trained on (helpers.checkpoints.data_fingerprint).
 A test accuracy means something only for a model that never saw the test images, so checkpoints trained on
 other data (another dataset, the demo data, the quick-mode subset) are listed with the reason and skipped.
 """
@@ -12,20 +12,53 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
+from torch import nn
 
-from helpers.data import DataSource, find_data, load_course_data
+from helpers.checkpoints import CheckpointError, data_fingerprint, load_checkpoint, read_checkpoint
+from helpers.constants import CLASS_NAMES
+from helpers.data import DataSource, SplitData, find_data, load_course_data
+from helpers.loaders import eval_batches
+from helpers.metrics import ClassificationReport
 from helpers.runtime import display_path, pick_device, quick_mode, work_dir
-from helpers.training import (
-    CheckpointError,
-    data_fingerprint,
-    evaluate,
-    load_checkpoint,
-    read_checkpoint,
-    validation_score,
-)
+from helpers.training import run_model, validation_score
 
 SIDE_FILES = (".resume", ".previous")  # fit()'s resume state and the backup of an earlier run: not models
+
+
+@dataclass
+class Predictions:
+    """Probabilities for every image of a split, with the true labels and paths, for reports and plots."""
+
+    probabilities: np.ndarray  # N x classes
+    labels: np.ndarray
+    paths: list[Path]
+    loss: float
+    class_names: tuple[str, ...] = CLASS_NAMES
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.predicted == self.labels).mean()) if len(self.labels) else float("nan")
+
+    def report(self) -> ClassificationReport:
+        return ClassificationReport.from_predictions(self.labels, self.predicted, self.class_names)
+
+    def mistakes(self) -> np.ndarray:
+        """Indices of wrong predictions, most confident mistakes first."""
+        wrong = np.flatnonzero(self.predicted != self.labels)
+        return wrong[np.argsort(-self.probabilities[wrong].max(axis=1))]
+
+
+def evaluate(model: nn.Module, split: SplitData) -> Predictions:
+    """Probabilities for every image of a split (lesson 02's run_model), with the loss, for reports."""
+    logits, labels = run_model(model, eval_batches(split.images, split.labels))
+    loss = nn.functional.cross_entropy(logits, labels).item() if len(labels) else float("nan")
+    return Predictions(logits.softmax(dim=1).numpy(), labels.numpy(), list(split.paths), loss)
 
 
 @dataclass(frozen=True)
@@ -66,7 +99,9 @@ class SavedModel:
 
 def selection_key(model: SavedModel) -> tuple[float, float, str]:
     """Sort key, best first: fit()'s validation_score (reversed), then the name so the order is stable."""
-    accuracy, negative_loss = validation_score(model.val_accuracy, model.val_loss)
+    accuracy, negative_loss = validation_score(
+        {"val_accuracy": model.val_accuracy, "val_loss": model.val_loss}
+    )
     return (-accuracy, -negative_loss, model.name)
 
 
@@ -200,7 +235,7 @@ def compare_on_test(
         for saved in (model for model in models if model.image_size == size):
             model, _ = load_checkpoint(saved.path, device=device)
             start = time.perf_counter()
-            predictions = evaluate(model, test, size)
+            predictions = evaluate(model, test)
             seconds = time.perf_counter() - start
             rows[saved.path] = ComparisonRow(
                 name=saved.name,
@@ -231,36 +266,3 @@ def comparison_table(rows: list[ComparisonRow]) -> str:
             f"{row.ms_per_image:>7.2f}   {row.weights}"
         )
     return "\n".join(lines)
-
-
-def train_quick_model(source: DataSource | str | Path | None = None) -> Path:
-    """A model for lessons that need one when lessons 02-04 have not run on this data: MobileNetV2 on frozen
-    ImageNet features if its weights are on this machine (no download), else the small CNN."""
-    from helpers.models import build_model, imagenet_weights_available
-    from helpers.training import default_checkpoint, fit, quick_epochs, recipe
-
-    source = source if isinstance(source, DataSource) else find_data(source)
-    backbone = "mobilenet_v2" if imagenet_weights_available("mobilenet_v2", allow_download=False) else "cnn"
-    views = (
-        1 if quick_mode() else 2
-    )  # augmented copies of each image for MobileNetV2's features: fewer is faster
-    plan = recipe(backbone, epochs=quick_epochs(10), feature_views=views)
-    data = load_course_data(source, image_size=plan.image_size)
-    model = build_model(backbone, pretrained=backbone != "cnn")
-    return fit(model, data, plan.config, checkpoint=default_checkpoint(f"{backbone}_quick")).checkpoint
-
-
-def course_model(source: DataSource | str | Path | None = None) -> SavedModel:
-    """The best checkpoint trained on the data in use (chosen on validation), training a quick one if none."""
-    source = source if isinstance(source, DataSource) else find_data(source)
-    search = find_checkpoints(source)
-    if not search.matching:
-        print(
-            f"No checkpoint trained on {source.describe().removeprefix('Data: ')}: training a quick one now."
-        )
-        train_quick_model(source)
-        search = find_checkpoints(source)
-    best = search.best()
-    if best is None:
-        raise RuntimeError(f"no usable checkpoint in {display_path(search.folder)}:\n{search}")
-    return best

@@ -20,23 +20,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.data import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD
-from helpers.inference import MaskModel, resize_crops
+from helpers.constants import CLASS_NAMES
+from helpers.inference import MaskModel
+from helpers.preprocess import to_batch
 
 OPSET = 17
 
 
 class Deployable(nn.Module):
-    """RGB 0-255 in, probabilities out: the preprocessing of helpers.augment.eval_batch, inside the graph."""
+    """RGB 0-255 in, probabilities out: helpers.preprocess.eval_batch's arithmetic (scale to 0-1, subtract
+    the mean, divide by the standard deviation), then the network, then softmax, all inside the graph."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
         self.model = model
-        self.register_buffer("mean", 255 * torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", 255 * torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.model((images - self.mean) / self.std).softmax(dim=1)
+        return self.model((images * (1.0 / 255.0) - self.mean) / self.std).softmax(dim=1)
 
 
 def sidecar_path(path: Path) -> Path:
@@ -49,7 +51,7 @@ def export_onnx(model: MaskModel, path: str | Path) -> Path:
         raise RuntimeError("exporting to ONNX needs the onnx package: pip install onnx")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wrapper = Deployable(copy.deepcopy(model.model).cpu().float()).eval()
+    wrapper = Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval()
     example = torch.zeros(1, 3, model.image_size, model.image_size)
     part = path.with_name(path.name + ".part")
     with warnings.catch_warnings():
@@ -71,7 +73,7 @@ def export_onnx(model: MaskModel, path: str | Path) -> Path:
         "image_size": model.image_size,
         "input": f"RGB pixels 0-255 as float32, N x 3 x {model.image_size} x {model.image_size}",
         "output": "probabilities, N x classes",
-        "backbone": model.model.backbone,
+        "backbone": model.net.backbone,
         "weights": model.weights,
         "checkpoint": model.name,
         "data": model.data,
@@ -107,5 +109,5 @@ class OnnxMaskModel:
     def p_mask(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if not crops:
             return np.zeros(0, dtype=np.float32)
-        batch = resize_crops(crops, self.image_size).transpose(0, 3, 1, 2)
+        batch = to_batch(crops, self.image_size).numpy()  # the course's one resize, as in training
         return self.probabilities(batch)[:, self.facts["class_names"].index("mask")]

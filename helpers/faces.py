@@ -1,10 +1,10 @@
-"""Finding faces: one small interface over OpenCV's YuNet (the default) and the Haar cascade.
+"""Finding faces: OpenCV's YuNet (the default), and the Haar cascade where OpenCV still ships it.
 
-YuNet (cv2.FaceDetectorYN, a small CNN) finds masked faces; the Haar cascade looks for the dark-light
-patterns of eyes, nose and mouth, and often misses a face whose nose and mouth are covered. OpenCV 5 dropped
-CascadeClassifier and the haarcascade_*.xml files from its main wheels, so Haar is used only where the build
-ships it. YuNet needs its ONNX file (230 KB): an argument, MASK_YUNET_MODEL, or a checked download into the
-work folder's cache.
+Lesson 07 writes `detection_scale` and `detect_faces` (the cv2.FaceDetectorYN calls) and this module keeps
+identical copies (a test checks). The rest is plumbing: YuNet's ONNX file ships inside this package
+(helpers/assets, MIT licence, notice beside it), so faces are found offline with no download; another release
+can be given by path or MASK_YUNET_MODEL, or downloaded with its checksum checked. OpenCV 5 dropped
+CascadeClassifier and the haarcascade_*.xml files, so Haar runs only on OpenCV 4.
 """
 
 from __future__ import annotations
@@ -19,20 +19,28 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from helpers.downloads import DownloadError, download, looks_like_html, sha256_file
+from helpers.downloads import (
+    ChecksumError,
+    DownloadError,
+    download,
+    looks_like_html,
+    sha256_file,
+    verify_file,
+)
 from helpers.runtime import display_path, work_dir
 
 YUNET_ENV = "MASK_YUNET_MODEL"
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{YUNET_FILE}"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / YUNET_FILE
 # Zoo releases we know; another file given by path is used, with a note that it is not one of them.
 KNOWN_YUNET = {
     YUNET_SHA256: "YuNet 2023mar",
     "ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0": "YuNet 2026may",
 }
 HAAR_FILE = "haarcascade_frontalface_default.xml"
-# YuNet finds faces of roughly 10-300 px: big images are shrunk to MAX_SIDE (faster too), small ones grown.
+# YuNet finds faces of roughly 10-300 px: big pictures are shrunk to MAX_SIDE (faster too), small ones grown.
 MAX_SIDE = 640
 MIN_SIDE = 320
 # Frames: detection at 480 px takes about half the time of 640. At 320 px, faces under ~40 px (in the frame)
@@ -49,11 +57,12 @@ class Face:
     """One detected face: its box in image pixels (x, y, width, height), clipped to the image."""
 
     box: tuple[int, int, int, int]
-    score: float | None  # YuNet's confidence; the Haar cascade gives none
+    score: float | None  # the detector's confidence; the Haar cascade gives none
 
 
 class FaceDetector(Protocol):
     name: str
+    description: str
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in an RGB uint8 image (H x W x 3), left to right."""
@@ -64,7 +73,7 @@ def clip_box(
     box: tuple[float, float, float, float], width: int, height: int
 ) -> tuple[int, int, int, int] | None:
     """A box cut to the image (detectors return faces sticking out of the frame); None if nothing is left."""
-    x, y, w, h = box
+    x, y, w, h = (float(v) for v in box)
     x0, y0 = max(0, round(x)), max(0, round(y))
     x1, y1 = min(width, round(x + w)), min(height, round(y + h))
     if x1 - x0 < 2 or y1 - y0 < 2:
@@ -72,33 +81,32 @@ def clip_box(
     return x0, y0, x1 - x0, y1 - y0
 
 
+# ----------------------------------------------------------------------------------------------- lesson 07
+# Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
 def detection_scale(width: int, height: int, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> float:
-    """The factor that brings the image's longer side into [min_side, max_side]."""
+    """YuNet finds faces of about 10-300 px: big pictures are shrunk (faster too), small ones grown."""
     longest = max(width, height)
-    if longest > max_side:
-        return max_side / longest
-    if longest < min_side:
-        return min_side / longest
-    return 1.0
+    return max_side / longest if longest > max_side else max(1.0, min_side / longest)
 
 
-def _resized(image: np.ndarray, scale: float) -> np.ndarray:
-    if scale == 1.0:
-        return image
+# Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
+def detect_faces(
+    net: cv2.FaceDetectorYN, image: np.ndarray, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE
+) -> list[Face]:
+    """Every face YuNet finds in an RGB picture, as boxes in the picture's own pixels, left to right."""
     height, width = image.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    scale = detection_scale(width, height, max_side, min_side)
+    size = (round(width * scale), round(height * scale))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    net.setInputSize(size)  # YuNet must know the size of the picture it gets
+    _, rows = net.detect(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))  # OpenCV works in BGR order
+    rows = rows if rows is not None else np.zeros((0, 15), np.float32)  # None: no face at all
+    boxes = [clip_box(row[:4] / scale, width, height) for row in rows]  # back to the picture's pixels
+    faces = [Face(box, float(row[14])) for box, row in zip(boxes, rows, strict=True) if box is not None]
+    return sorted(faces, key=lambda face: face.box[0])
 
 
-def _faces(rows: np.ndarray, scores: list[float | None], scale: float, width: int, height: int) -> list[Face]:
-    faces = []
-    for row, score in zip(rows, scores, strict=True):
-        box = clip_box(tuple(float(v) / scale for v in row[:4]), width, height)
-        if box is not None:
-            faces.append(Face(box, score))
-    return sorted(faces, key=lambda face: (face.box[0], face.box[1]))
-
-
+# ----------------------------------------------------------------------------------------------- YuNet
 def check_image(image: np.ndarray) -> None:
     if not (
         isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
@@ -127,34 +135,10 @@ def quiet_opencv(silent: bool = False) -> Iterator[None]:
         logging.setLogLevel(level)
 
 
-# ----------------------------------------------------------------------------------------------- YuNet
-def yunet_model_path(
-    path: str | Path | None = None,
-    download_missing: bool = True,
-    url: str = YUNET_URL,
-    sha256: str = YUNET_SHA256,
-    progress: bool = True,
-) -> Path:
-    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the checked copy in <work dir>/models
-    (downloaded from the OpenCV model zoo the first time). DetectorUnavailableError says what to do if not."""
-    given, origin = (path, "the path given") if path else (os.environ.get(YUNET_ENV), YUNET_ENV)
-    if given:
-        return _checked_model_file(Path(given).expanduser(), origin)
-    cached = work_dir() / "models" / YUNET_FILE
-    if not download_missing and not cached.is_file():
-        raise DetectorUnavailableError(
-            f"no YuNet model at {display_path(cached)} and downloading is off. {_HOW_TO}"
-        )
-    try:
-        return download(url, cached, sha256, progress=progress)
-    except DownloadError as exc:
-        raise DetectorUnavailableError(f"YuNet face detector unavailable: {exc} {_HOW_TO}") from None
-
-
 _HOW_TO = (
-    f"Get {YUNET_FILE} from the OpenCV model zoo (github.com/opencv/opencv_zoo, "
-    "models/face_detection_yunet/) "
-    f"and set {YUNET_ENV}=path/to/it, or pass its path."
+    f"The course ships {YUNET_FILE} in helpers/assets/ (reinstall the course if it is missing); another "
+    "release from the OpenCV model zoo (github.com/opencv/opencv_zoo, models/face_detection_yunet/) can be "
+    f"given by path or with {YUNET_ENV}=path/to/it."
 )
 
 
@@ -166,6 +150,36 @@ def _checked_model_file(path: Path, origin: str) -> Path:
         kind = "an empty file" if path.stat().st_size == 0 else "an HTML page, not an ONNX model"
         raise DetectorUnavailableError(f"{path} ({origin}): {kind}. {_HOW_TO}")
     return path
+
+
+def yunet_model_path(
+    path: str | Path | None = None,
+    download_missing: bool = True,
+    url: str = YUNET_URL,
+    sha256: str = YUNET_SHA256,
+    progress: bool = True,
+) -> Path:
+    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package
+    (checked by sha256), else a checked download into <work dir>/models. DetectorUnavailableError says
+    what to do if none works."""
+    given, origin = (path, "the path given") if path else (os.environ.get(YUNET_ENV), YUNET_ENV)
+    if given:
+        return _checked_model_file(Path(given).expanduser(), origin)
+    if PACKAGED_YUNET.is_file():
+        try:
+            verify_file(PACKAGED_YUNET, YUNET_SHA256)
+            return PACKAGED_YUNET
+        except ChecksumError as exc:
+            print(f"The packaged YuNet file is damaged ({exc}); trying a download.")
+    cached = work_dir() / "models" / YUNET_FILE
+    if not download_missing and not cached.is_file():
+        raise DetectorUnavailableError(
+            f"no YuNet model at {display_path(cached)} and downloading is off. {_HOW_TO}"
+        )
+    try:
+        return download(url, cached, sha256, progress=progress)
+    except DownloadError as exc:
+        raise DetectorUnavailableError(f"YuNet face detector unavailable: {exc} {_HOW_TO}") from None
 
 
 def describe_yunet_file(path: Path) -> str:
@@ -194,7 +208,7 @@ class YuNetDetector:
         self.max_side, self.min_side = max_side, min(min_side, max_side)
         try:
             with quiet_opencv():
-                self._net = cv2.FaceDetectorYN.create(
+                self.net = cv2.FaceDetectorYN.create(
                     str(self.model_path), "", (MIN_SIDE, MIN_SIDE), score_threshold
                 )
         except cv2.error as exc:
@@ -203,21 +217,10 @@ class YuNetDetector:
                 f"({str(exc).strip()[-120:]}). {_HOW_TO}"
             ) from None
         self.description = describe_yunet_file(self.model_path)
-        self._input_size = (MIN_SIDE, MIN_SIDE)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         check_image(image)
-        height, width = image.shape[:2]
-        scale = detection_scale(width, height, self.max_side, self.min_side)
-        small = cv2.cvtColor(_resized(image, scale), cv2.COLOR_RGB2BGR)
-        size = (small.shape[1], small.shape[0])
-        if size != self._input_size:
-            self._net.setInputSize(size)
-            self._input_size = size
-        _, rows = self._net.detect(small)
-        if rows is None:
-            return []
-        return _faces(rows, [float(row[14]) for row in rows], scale, width, height)
+        return detect_faces(self.net, image, self.max_side, self.min_side)
 
 
 # ----------------------------------------------------------------------------------------------- Haar
@@ -250,12 +253,13 @@ class HaarDetector:
         check_image(image)
         height, width = image.shape[:2]
         scale = detection_scale(width, height, self.max_side, self.min_side)
-        gray = cv2.equalizeHist(cv2.cvtColor(_resized(image, scale), cv2.COLOR_RGB2GRAY))
+        size = (round(width * scale), round(height * scale))
+        gray = cv2.equalizeHist(cv2.cvtColor(cv2.resize(image, size), cv2.COLOR_RGB2GRAY))
         rows = self._cascade.detectMultiScale(
             gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(20, 20)
         )
-        rows = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-        return _faces(rows, [None] * len(rows), scale, width, height)
+        boxes = [clip_box(np.asarray(row, float) / scale, width, height) for row in rows]
+        return sorted((Face(box, None) for box in boxes if box is not None), key=lambda face: face.box[0])
 
 
 # ----------------------------------------------------------------------------------------------- choosing
@@ -305,32 +309,6 @@ def default_detector(yunet_model: str | Path | None = None, verbose: bool = True
                 "(fine for face photos, not for scenes)."
             )
             return None
-        say(
-            "Falling back to the Haar cascade: it misses many masked faces; "
-            "YuNet is better where you can get it."
-        )
+        say("Falling back to the Haar cascade: it misses many masked faces; YuNet is better.")
     say(f"Face detector: {detector.description}")
     return detector
-
-
-def draw_faces(
-    image: np.ndarray, faces: list[Face], colour: tuple[int, int, int] = (255, 200, 0)
-) -> np.ndarray:
-    """A copy with each detected face boxed (detection only, no mask label yet) and its score, if any."""
-    out = image.copy()
-    thickness = max(1, round(max(out.shape[:2]) / 250))
-    for face in faces:
-        x, y, w, h = face.box
-        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)
-        if face.score is not None:
-            scale = max(0.4, max(out.shape[:2]) / 900)
-            cv2.putText(
-                out,
-                f"{face.score:.2f}",
-                (x, max(12, y - 4)),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                scale,
-                colour,
-                thickness,
-            )
-    return out

@@ -1,8 +1,9 @@
-"""Grad-CAM (Selvaraju et al., 2017) with plain torch hooks: where in the face does the model look?
+"""Grad-CAM (Selvaraju et al., 2017): where in the face does the model look?
 
-The last convolutional feature maps keep a coarse picture of the face (5 x 5 cells for MobileNetV2 at
-160 px). Weighting each map by how much it raises the chosen class's score (its mean gradient) and keeping
-the positive sum shows which cells drove the answer. A mask model should light up the mouth and nose.
+Lesson 08 writes `grad_cam` (a forward hook and one gradient) and this module keeps an identical copy (a test
+checks). The last convolutional feature maps keep a coarse picture of the face (5 x 5 cells for MobileNetV2
+at 160 px); weighting each map by how much it raises the class's score, and keeping the positive sum, shows
+which cells drove the answer. The helpers below pick the layer and paint the maps over the pictures.
 """
 
 from __future__ import annotations
@@ -12,8 +13,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.augment import eval_batch
-from helpers.data import CLASS_NAMES
+
+# Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
+def grad_cam(model: nn.Module, layer: nn.Module, batch: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """Where the evidence for each image's class lies: the layer's maps, weighted by their mean gradient."""
+    saved = {}
+    hook = layer.register_forward_hook(lambda module, inputs, output: saved.update(maps=output))
+    with torch.enable_grad():
+        logits = model(batch.requires_grad_(True))  # frozen layers still pass gradients back
+        score = logits.gather(1, classes[:, None]).sum()  # each image's score for its class
+    hook.remove()
+    (gradients,) = torch.autograd.grad(score, saved["maps"])  # how each map cell moves the score
+    weights = gradients.mean(dim=(2, 3), keepdim=True)  # one weight per map
+    heat = torch.relu((weights * saved["maps"]).sum(dim=1))  # only the evidence *for* the class
+    return (heat / heat.flatten(1).amax(dim=1).clamp(min=1e-8)[:, None, None]).detach()
 
 
 def last_conv_layer(model: nn.Module) -> nn.Module:
@@ -24,50 +37,11 @@ def last_conv_layer(model: nn.Module) -> nn.Module:
     return convolutions[-1]
 
 
-def grad_cam(
-    model: nn.Module,
-    images: torch.Tensor,
-    image_size: int,
-    target: str | None = None,
-    layer: nn.Module | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Heat maps (N x image_size x image_size, each scaled to 0-1) and probabilities (N x classes).
-
-    images are uint8 N x 3 x H x W. target is the class to explain ("mask" or "no_mask"); None explains each
-    image's predicted class. Works with frozen backbones: gradients are taken w.r.t. the activations only.
-    """
-    layer = layer or last_conv_layer(model)
-    device = next(model.parameters()).device
-    saved: dict[str, torch.Tensor] = {}
-
-    def keep_activation(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        saved["activation"] = output
-        output.register_hook(lambda grad: saved.__setitem__("gradient", grad))
-
-    handle = layer.register_forward_hook(keep_activation)
-    was_training = model.training
-    model.eval()
-    try:
-        batch = eval_batch(images.to(device), image_size).requires_grad_(
-            True
-        )  # so frozen layers pass gradients
-        with torch.enable_grad():
-            logits = model(batch)
-            classes = (
-                logits.argmax(dim=1)
-                if target is None
-                else torch.full((len(images),), CLASS_NAMES.index(target), device=device)
-            )
-            logits.gather(1, classes[:, None]).sum().backward()
-    finally:
-        handle.remove()
-        model.train(was_training)
-        model.zero_grad(set_to_none=True)
-    weights = saved["gradient"].mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * saved["activation"]).sum(dim=1, keepdim=True))
-    cam = F.interpolate(cam, size=(image_size, image_size), mode="bilinear", align_corners=False)[:, 0]
-    peak = cam.flatten(1).amax(dim=1).clamp(min=1e-8)[:, None, None]
-    return (cam / peak).detach().cpu().numpy(), logits.softmax(dim=1).detach().cpu().numpy()
+def upsample(heat: torch.Tensor, size: int) -> np.ndarray:
+    """Coarse maps (N x h x w) -> N x size x size, smoothly, to lay over the pictures."""
+    return F.interpolate(
+        heat[:, None].float().cpu(), size=(size, size), mode="bilinear", align_corners=False
+    )[:, 0].numpy()
 
 
 def lower_face_share(heatmaps: np.ndarray, start: float = 0.5) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Opening any image file a learner might have, upright and RGB, or saying clearly why not."""
+"""Opening any image a learner might have (a file, a PIL image, an array), upright and RGB, or saying
+clearly why not."""
 
 from __future__ import annotations
 
@@ -42,19 +43,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_rgb(data: bytes, name: str | Path = "<bytes>", draft_size: int | None = None) -> Image.Image:
+def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
     """Decode image bytes to an upright RGB image; raise ImageLoadError with a reason a person understands.
 
-    draft_size lets JPEG decoding skip detail we would throw away (a 4000 px photo decodes ~8x faster for a
-    128 px cache). The size before any of that is kept in ``image.info["original_size"]`` for scan reports.
+    The upright size of the original is kept in ``image.info["original_size"]`` for scan reports.
     """
     if not data:
         raise ImageLoadError(name, "empty file (0 bytes)")
     try:
         image = Image.open(io.BytesIO(data))
         width, height = image.size
-        if draft_size and image.format == "JPEG":
-            image.draft("RGB", (draft_size, draft_size))
         image.load()
     except UnidentifiedImageError:
         head = data[:64].lstrip().lower()
@@ -83,3 +81,63 @@ def load_rgb(path: str | Path) -> Image.Image:
     if path.is_dir():
         raise ImageLoadError(path, "is a folder, expected an image file")
     return decode_rgb(path.read_bytes(), path)
+
+
+def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
+    """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not."""
+    if isinstance(source, Image.Image):
+        return np.asarray(source.convert("RGB"))
+    if isinstance(source, np.ndarray):
+        return _array_to_rgb(source)
+    if isinstance(source, str | Path):
+        return np.asarray(load_rgb(source))
+    raise TypeError(f"expected an image path, a PIL image or a numpy array, got {type(source).__name__}")
+
+
+def _array_to_rgb(array: np.ndarray) -> np.ndarray:
+    """Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
+    shape = f"array of shape {array.shape} and dtype {array.dtype}"
+    if array.ndim == 2:
+        array = array[:, :, None].repeat(3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or array.size == 0:
+        raise ValueError(f"{shape}: expected an image, H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA)")
+    if array.dtype != np.uint8:
+        if not np.issubdtype(array.dtype, np.floating) or not np.isfinite(array).all():
+            raise ValueError(f"{shape}: expected uint8 0-255, or floats 0-1")
+        if array.min() < 0 or array.max() > 1:
+            raise ValueError(
+                f"{shape}: float images must be scaled 0-1 (got {array.min():.3g} to {array.max():.3g})"
+            )
+        array = np.round(array * 255).astype(np.uint8)
+    return np.ascontiguousarray(array[:, :, :3])
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def image_files(folder: str | Path) -> list[Path]:
+    """The images in a folder (not its subfolders), by name; junk like .DS_Store is left out."""
+    folder = Path(folder)
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_junk(p)
+    )
+    if not files:
+        raise ImageLoadError(
+            folder, f"a folder with no images (expected files ending {', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
+    return files
+
+
+def read_images(path: str | Path) -> list[tuple[str, np.ndarray]]:
+    """(name, RGB array) for one image file, or for every readable image in a folder. A bad single file
+    raises ImageLoadError; in a folder, unreadable files are reported and skipped, the others still count."""
+    path = Path(path)
+    if not path.is_dir():
+        return [(path.name, read_image(path))]
+    images = []
+    for file in image_files(path):
+        try:
+            images.append((file.name, read_image(file)))
+        except ImageLoadError as error:
+            print(f"{file.name}: skipped, {error.reason}")
+    return images

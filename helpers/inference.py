@@ -1,150 +1,78 @@
-"""Using a trained model: one image or a folder (run_app), and every face in a picture (classify_faces).
+"""Using a trained model on pictures: one face, one photo, a folder, every face in a scene.
 
-A model trained on face crops must be shown face crops: with a face detector, each face is cut out with a
-margin like the training images have, all faces of a picture go through the model in one batch, and the
-answer says which region was looked at. Without a detector the whole image is classified, and that is said.
+Lesson 06 writes `crop_face`, `mask_probabilities`, `predict_image`, `message` and `run_app`; lesson 07 writes
+`classify_faces`. This module keeps identical copies (a test checks) for the later lessons and the CLIs.
+The plumbing around them: `MaskModel` (a checkpoint loaded with the preprocessing it was trained with) and
+`Prediction` (one answer). Predicting never trains: a model comes from a checkpoint file.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
-from PIL import Image
+from torch import nn
 
-from helpers.data import CLASS_NAMES
-from helpers.faces import Face, FaceDetector, default_detector
-from helpers.images import ImageLoadError, is_junk, load_rgb
-from helpers.models import MaskClassifier
-from helpers.runtime import display_path, pick_device
-from helpers.samples import expand_box
-from helpers.training import load_checkpoint, predict_probabilities
-
-# Share of the face box added on each side before cropping: face-mask datasets frame faces with some
-# forehead, chin and cheek around them, while YuNet's box is tight (brows to chin).
-FACE_MARGIN = 0.2
-UNSURE_BELOW = 0.65  # answers less confident than this are worded as a guess
-LABEL_TEXT = {"mask": "mask", "no_mask": "no mask"}
-LABEL_RGB = {"mask": (0, 160, 60), "no_mask": (220, 40, 40)}  # boxes: green for mask, red for no mask
-AUTO = "auto"
+from helpers.checkpoints import load_checkpoint
+from helpers.constants import CLASS_NAMES, FACE_MARGIN, LABEL_TEXT, UNSURE_BELOW
+from helpers.faces import FaceDetector
+from helpers.images import read_image, read_images
+from helpers.preprocess import eval_batch, to_batch
+from helpers.runtime import pick_device
 
 
 @dataclass
 class MaskModel:
-    """A trained classifier with what prediction needs: its input size, device and where it came from."""
+    """A trained classifier with what prediction needs: its input size and normalisation (read back from
+    its checkpoint), its device, and where it came from."""
 
-    model: MaskClassifier
+    net: nn.Module
     image_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
     name: str
     weights: str
     data: str
 
     def describe(self) -> str:
-        data = self.data.removeprefix("Data: ")
-        facts = f"{self.model.backbone} at {self.image_size} px, weights {self.weights}"
-        return f"{self.name}: {facts}; trained on {data}"
+        facts = f"{self.net.backbone} at {self.image_size} px, weights {self.weights}"
+        return f"{self.name}: {facts}; trained on {self.data.removeprefix('Data: ')}"
 
-    def p_mask(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """P(mask) for RGB uint8 crops of any size, as one batch: one forward pass per frame."""
-        if not crops:
-            return np.zeros(0, dtype=np.float32)
-        batch = crops_to_batch(crops, self.image_size)
-        probabilities = predict_probabilities(self.model, batch, self.image_size)
-        return probabilities[:, CLASS_NAMES.index("mask")].numpy()
+    def inputs(self, crops: list[np.ndarray]) -> torch.Tensor:
+        """Pictures of any size -> the normalised batch the network was trained on (helpers.preprocess)."""
+        batch = eval_batch(to_batch(crops, self.image_size), self.mean, self.std)
+        return batch.to(next(self.net.parameters()).device)
 
-
-def resize_crops(crops: Sequence[np.ndarray], size: int) -> np.ndarray:
-    """RGB uint8 crops of any size -> uint8 N x size x size x 3, squashed to a square."""
-    return np.stack(
-        [
-            cv2.resize(
-                crop,
-                (size, size),
-                interpolation=cv2.INTER_AREA if min(crop.shape[:2]) > size else cv2.INTER_LINEAR,
-            )
-            for crop in crops
-        ]
-    )
+    def p_mask(self, crops: list[np.ndarray]) -> np.ndarray:
+        return mask_probabilities(self, crops)
 
 
-def crops_to_batch(crops: Sequence[np.ndarray], size: int) -> torch.Tensor:
-    """The same as a uint8 tensor N x 3 x size x size, the layout the training cache uses."""
-    return torch.from_numpy(resize_crops(crops, size)).permute(0, 3, 1, 2).contiguous()
-
-
-def load_mask_model(
-    checkpoint: str | Path | None = None, device: torch.device | str | None = None
-) -> MaskModel:
-    """A checkpoint file, or (None) the course's best model for the data in use, trained now if none."""
-    if checkpoint is None:
-        from helpers.evaluation import course_model
-
-        checkpoint = course_model().path
-    model, info = load_checkpoint(checkpoint, device=device or pick_device())
+def load_mask_model(checkpoint: str | Path, device: torch.device | str | None = None) -> MaskModel:
+    """A checkpoint file -> a MaskModel in eval mode; CheckpointError names the file if it cannot be used."""
+    net, info = load_checkpoint(checkpoint, device=device or pick_device())
+    norm = info["normalization"]
     data = (info.get("data") or {}).get("description", "unknown data")
-    return MaskModel(model, int(info["image_size"]), Path(checkpoint).stem, model.weights, data)
-
-
-# ----------------------------------------------------------------------------------------------- inputs
-def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
-    """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not."""
-    if isinstance(source, Image.Image):
-        return np.asarray(source.convert("RGB"))
-    if isinstance(source, np.ndarray):
-        return _array_to_rgb(source)
-    if isinstance(source, str | Path):
-        return np.asarray(load_rgb(source))
-    raise TypeError(f"expected an image path, a PIL image or a numpy array, got {type(source).__name__}")
-
-
-def _array_to_rgb(array: np.ndarray) -> np.ndarray:
-    """Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
-    shape = f"array of shape {array.shape} and dtype {array.dtype}"
-    if array.ndim == 2:
-        array = array[:, :, None].repeat(3, axis=2)
-    if array.ndim != 3 or array.shape[2] not in (3, 4) or array.size == 0:
-        raise ValueError(f"{shape}: expected an image, H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA)")
-    if array.dtype != np.uint8:
-        if not np.issubdtype(array.dtype, np.floating) or not np.isfinite(array).all():
-            raise ValueError(f"{shape}: expected uint8 0-255, or floats 0-1")
-        if array.min() < 0 or array.max() > 1:
-            raise ValueError(
-                f"{shape}: float images must be scaled 0-1 (got {array.min():.3g} to {array.max():.3g})"
-            )
-        array = np.round(array * 255).astype(np.uint8)
-    return np.ascontiguousarray(array[:, :, :3])
-
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
-
-def image_files(folder: str | Path) -> list[Path]:
-    """The images in a folder (not its subfolders), by name; junk like .DS_Store is left out."""
-    folder = Path(folder)
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_junk(p)
+    return MaskModel(
+        net,
+        int(info["image_size"]),
+        tuple(norm["mean"]),
+        tuple(norm["std"]),
+        Path(checkpoint).stem,
+        net.weights,
+        data,
     )
-    if not files:
-        raise ImageLoadError(
-            folder, f"a folder with no images (expected files ending {', '.join(sorted(IMAGE_SUFFIXES))})"
-        )
-    return files
 
 
-# ----------------------------------------------------------------------------------------------- predicting
 @dataclass(frozen=True)
 class Prediction:
-    """The model's answer for one face or image."""
+    """The model's answer for one face or picture."""
 
     label: str  # "mask" or "no_mask"
     probability: float  # of that label
     p_mask: float
-    box: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the face, None for the whole image
+    box: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the face, None for the whole picture
     detector_score: float | None = None
     region: str = "whole image"
 
@@ -160,85 +88,47 @@ class Prediction:
         return {key: round(value, 4) if isinstance(value, float) else value for key, value in facts.items()}
 
 
-def face_crops(image: np.ndarray, faces: Sequence[Face], margin: float = FACE_MARGIN) -> list[np.ndarray]:
-    height, width = image.shape[:2]
-    crops = []
-    for face in faces:
-        x0, y0, x1, y1 = expand_box(face.box, margin, width, height)
-        crops.append(image[y0:y1, x0:x1])
-    return crops
+# ----------------------------------------------------------------------------------------------- lesson 06
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
+def crop_face(image: np.ndarray, box: tuple[int, int, int, int], margin: float = FACE_MARGIN) -> np.ndarray:
+    """The face with a margin on every side (datasets frame faces that way), cut at the picture's edges."""
+    x, y, w, h = box
+    x0, y0 = max(0, round(x - margin * w)), max(0, round(y - margin * h))
+    x1 = min(image.shape[1], round(x + w + margin * w))
+    y1 = min(image.shape[0], round(y + h + margin * h))
+    return image[y0:y1, x0:x1]
 
 
-def classify_detected(
-    image: np.ndarray,
-    faces: Sequence[Face],
-    model: MaskModel,
-    detector_name: str,
-    margin: float = FACE_MARGIN,
-) -> list[Prediction]:
-    """The faces a detector found, classified in one batch (one forward pass however many faces)."""
-    p_mask = model.p_mask(face_crops(image, faces, margin))
-    return [
-        Prediction.from_p_mask(
-            p, box=face.box, detector_score=face.score, region=f"face found by {detector_name}"
-        )
-        for face, p in zip(faces, p_mask, strict=True)
-    ]
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
+@torch.inference_mode()
+def mask_probabilities(model: MaskModel, crops: list[np.ndarray]) -> np.ndarray:
+    """P(mask) for pictures of any size, in one batch, resized and normalised exactly as in training."""
+    if not crops:
+        return np.zeros(0, dtype=np.float32)
+    model.net.eval()
+    logits = model.net(model.inputs(crops))  # two scores per picture
+    probabilities = logits.softmax(dim=1)  # scores -> probabilities that add up to 1
+    return probabilities[:, CLASS_NAMES.index("mask")].float().cpu().numpy()
 
 
-def classify_faces(
-    image: str | Path | np.ndarray | Image.Image,
-    model: MaskModel,
-    detector: FaceDetector,
-    margin: float = FACE_MARGIN,
-) -> list[Prediction]:
-    """Every face the detector finds in a picture, with its label; left to right."""
-    image = read_image(image)
-    return classify_detected(image, detector.detect(image), model, detector.name, margin)
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
+def predict_image(image: np.ndarray, model: MaskModel, detector: FaceDetector | None) -> Prediction:
+    """Mask or no mask for the person in a picture: the largest face found, else the whole picture."""
+    image = read_image(image)  # a path, PIL image or array -> RGB uint8, or a clear error
+    faces = detector.detect(image) if detector is not None else []
+    if not faces:
+        why = "no face detector" if detector is None else f"{detector.name} found no face"
+        (p_mask,) = mask_probabilities(model, [image])
+        return Prediction.from_p_mask(p_mask, region=f"whole image ({why})")
+    face = max(faces, key=lambda face: face.box[2] * face.box[3])
+    (p_mask,) = mask_probabilities(model, [crop_face(image, face.box)])
+    region = f"largest of {len(faces)} face(s) found by {detector.name}"
+    return Prediction.from_p_mask(p_mask, box=face.box, detector_score=face.score, region=region)
 
 
-@functools.lru_cache(maxsize=1)
-def default_model() -> MaskModel:
-    """The course's best model, loaded once per session."""
-    return load_mask_model()
-
-
-@functools.lru_cache(maxsize=1)
-def _auto_detector() -> FaceDetector | None:
-    """The best detector this machine has, looked for once per session (no download retried per image)."""
-    return default_detector(verbose=False)
-
-
-def _detector(detector: FaceDetector | str | None) -> FaceDetector | None:
-    return _auto_detector() if detector == AUTO else detector  # type: ignore[return-value]
-
-
-def predict_image(
-    source: str | Path | np.ndarray | Image.Image,
-    model: MaskModel | None = None,
-    detector: FaceDetector | str | None = AUTO,
-    margin: float = FACE_MARGIN,
-) -> Prediction:
-    """Mask or no mask for the person in a picture: the largest face found, else the whole image.
-
-    detector="auto" uses YuNet (or Haar) when available; None always classifies the whole image.
-    """
-    image = read_image(source)
-    model = model or default_model()
-    found = _detector(detector)
-    faces = found.detect(image) if found is not None else []
-    if faces:
-        largest = max(faces, key=lambda face: face.box[2] * face.box[3])
-        (p,) = model.p_mask(face_crops(image, [largest], margin))
-        region = f"largest of {len(faces)} face(s) found by {found.name}"
-        return Prediction.from_p_mask(p, box=largest.box, detector_score=largest.score, region=region)
-    (p,) = model.p_mask([image])
-    why = f"{found.name} found no face" if found is not None else "no face detector"
-    return Prediction.from_p_mask(p, region=f"whole image ({why})")
-
-
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
 def message(prediction: Prediction) -> str:
-    """A friendly, gender-neutral sentence for a person reading the result."""
+    """A friendly, gender-neutral sentence; below 65 % confidence it says the model is unsure."""
     sure = f"{prediction.probability:.0%} sure"
     if prediction.label == "mask":
         text = f"Mask on: the person in this picture is wearing a face mask ({sure})."
@@ -249,101 +139,45 @@ def message(prediction: Prediction) -> str:
     return text
 
 
-# ----------------------------------------------------------------------------------------------- drawing
-def annotate(image: np.ndarray, predictions: Sequence[Prediction]) -> np.ndarray:
-    """A copy with a box and "mask 97%" / "no mask 88%" per face, green for mask, red for no mask (the words
-    carry the answer too, for readers who do not see red and green apart)."""
-    out = read_image(image).copy()
-    scale = max(out.shape[:2]) / 640
-    thickness = max(1, round(2 * scale))
-    for prediction in predictions:
-        colour = LABEL_RGB[prediction.label]
-        text = f"{LABEL_TEXT[prediction.label]} {prediction.probability:.0%}"
-        if prediction.box is None:  # a whole-image answer: a banner in the corner says so
-            _label(out, f"whole image: {text}", (0, 0), colour, scale)
-            continue
-        x, y, w, h = prediction.box
-        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)
-        _label(out, text, (x, y), colour, scale)
-    return out
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
+def run_app(img_path: str | Path, model: MaskModel, detector: FaceDetector | None) -> list[Prediction]:
+    """Say whether the person in a photo wears a mask, and show it; a folder does every image in it."""
+    answers, shown = [], []
+    for name, image in read_images(img_path):  # one file, or every readable image in a folder
+        prediction = predict_image(image, model, detector)
+        print(f"{name}: {message(prediction)} [{prediction.region}]")
+        answers.append(prediction)
+        shown.append((image, prediction, name))
+    show_predictions(shown)  # matplotlib, not cv2.imshow: it works in notebooks, on Kaggle and in CI
+    return answers
 
 
-def _label(
-    image: np.ndarray, text: str, corner: tuple[int, int], colour: tuple[int, int, int], scale: float
-) -> None:
-    """Text on a filled bar above the box (inside it when the box touches the top edge)."""
-    font, font_scale, weight = cv2.FONT_HERSHEY_SIMPLEX, max(0.4, 0.6 * scale), max(1, round(1.5 * scale))
-    (text_w, text_h), baseline = cv2.getTextSize(text, font, font_scale, weight)
-    x, y = corner
-    top = y - text_h - baseline - 4 if y - text_h - baseline - 4 >= 0 else y
-    cv2.rectangle(image, (x, top), (x + text_w + 4, top + text_h + baseline + 4), colour, cv2.FILLED)
-    cv2.putText(
-        image, text, (x + 2, top + text_h + 2), font, font_scale, (255, 255, 255), weight, cv2.LINE_AA
-    )
+# ----------------------------------------------------------------------------------------------- lesson 07
+# Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
+def classify_faces(
+    image: np.ndarray, model: MaskModel, detector: FaceDetector, margin: float = FACE_MARGIN
+) -> list[Prediction]:
+    """Every face in a picture, cropped with a margin and classified in one batch, left to right."""
+    faces = detector.detect(image)
+    p_mask = mask_probabilities(model, [crop_face(image, face.box, margin) for face in faces])
+    return [
+        Prediction.from_p_mask(p, box=face.box, detector_score=face.score, region=f"face ({detector.name})")
+        for face, p in zip(faces, p_mask, strict=True)
+    ]
 
 
-def show_prediction(image: np.ndarray, prediction: Prediction, title: str = "") -> None:
-    """matplotlib, not cv2.imshow: it works in headless notebooks, Kaggle and CI."""
-    show_predictions([(image, prediction, title)], columns=1, size=5.0)
-
-
-def show_predictions(
-    items: Sequence[tuple[np.ndarray, Prediction, str]], title: str = "", columns: int = 4, size: float = 3.0
-) -> None:
-    """Annotated images in one figure (a folder's worth), each titled with its name and answer."""
+# ----------------------------------------------------------------------------------------------- showing
+def show_predictions(items: list[tuple[np.ndarray, Prediction, str]], columns: int = 4) -> None:
+    """Annotated pictures in one figure, each titled with its name and answer."""
     import matplotlib.pyplot as plt
 
+    from helpers.drawing import draw_predictions
     from helpers.plots import show_images
 
-    images = [annotate(image, [prediction]) for image, prediction, _ in items]
-    titles = [
-        f"{name[:28]}\n{LABEL_TEXT[prediction.label]} ({prediction.probability:.0%})".strip()
-        for _, prediction, name in items
-    ]
-    show_images(images, titles, columns=columns, title=title, size=size)
+    if not items:
+        return
+    images = [draw_predictions(image, [prediction]) for image, prediction, _ in items]
+    titles = [f"{name[:28]}\n{LABEL_TEXT[p.label]} ({p.probability:.0%})" for _, p, name in items]
+    size = 5.0 if len(items) == 1 else 3.0
+    show_images(images, titles, columns=min(columns, len(items)), size=size)
     plt.show()
-
-
-# ----------------------------------------------------------------------------------------------- the app
-@dataclass(frozen=True)
-class AppResult:
-    path: Path
-    prediction: Prediction | None
-    error: str | None = None
-
-
-def run_app(
-    img_path: str | Path,
-    model: MaskModel | None = None,
-    detector: FaceDetector | str | None = AUTO,
-    show: bool = True,
-) -> list[AppResult]:
-    """Say whether the person in a photo wears a mask, and show the photo; a folder does each image in it.
-
-    A missing path or a folder without images raises ImageLoadError naming it; in a folder, an unreadable
-    image is reported on its line and the others still run.
-    """
-    path = Path(img_path)
-    if not path.exists():
-        raise ImageLoadError(path, "no such file or folder")
-    files = image_files(path) if path.is_dir() else [path]
-    model = model or default_model()
-    results, shown = [], []
-    for file in files:
-        try:
-            image = read_image(file)
-        except ImageLoadError as exc:
-            if not path.is_dir():
-                raise
-            print(f"{display_path(file)}: skipped, {exc.reason}")
-            results.append(AppResult(file, None, exc.reason))
-            continue
-        prediction = predict_image(image, model, detector)
-        print(f"{display_path(file)}: {message(prediction)} [{prediction.region}]")
-        if show and not path.is_dir():
-            show_prediction(image, prediction, file.name)
-        shown.append((image, prediction, file.name))
-        results.append(AppResult(file, prediction))
-    if show and path.is_dir() and shown:
-        show_predictions(shown, title=display_path(path))
-    return results

@@ -1,17 +1,38 @@
-"""Test-set numbers a learner can trust: accuracy, confusion matrix, per-class precision, recall and F1."""
+"""Test-set numbers a learner can trust: accuracy, confusion matrix, per-class precision, recall and F1.
+
+`confusion_matrix` and `per_class_metrics` are written in lesson 05 and kept identical here (a test checks);
+ClassificationReport packages them for the command line's JSON and for printing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, n_classes: int) -> np.ndarray:
-    """Rows are the true class, columns the predicted class."""
+# Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).
+def confusion_matrix(labels: Sequence[int], predicted: Sequence[int], n_classes: int) -> np.ndarray:
+    """How often each true class (row) got each answer (column); the diagonal is right."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    for truth, answer in zip(labels, predicted, strict=True):
+        matrix[truth, answer] += 1
     return matrix
+
+
+# Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).
+def per_class_metrics(matrix: np.ndarray, class_names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Precision: of the faces called X, the share that are X. Recall: of the X faces, the share found."""
+    metrics = {}
+    for k, name in enumerate(class_names):
+        right, called, actual = matrix[k, k], matrix[:, k].sum(), matrix[k, :].sum()
+        precision = right / called if called else 0.0
+        recall = right / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        metrics[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+        metrics[name]["support"] = int(actual)
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -21,9 +42,9 @@ class ClassificationReport:
 
     @classmethod
     def from_predictions(
-        cls, labels: np.ndarray, predictions: np.ndarray, class_names: tuple[str, ...]
+        cls, labels: Sequence[int], predicted: Sequence[int], class_names: Sequence[str]
     ) -> ClassificationReport:
-        return cls(tuple(class_names), confusion_matrix(labels, predictions, len(class_names)))
+        return cls(tuple(class_names), confusion_matrix(labels, predicted, len(class_names)))
 
     @property
     def accuracy(self) -> float:
@@ -31,21 +52,7 @@ class ClassificationReport:
         return float(np.trace(self.matrix) / total) if total else float("nan")
 
     def per_class(self) -> dict[str, dict[str, float]]:
-        """Precision: of the faces called X, how many were X. Recall: of the X faces, how many were found."""
-        result = {}
-        for i, name in enumerate(self.class_names):
-            tp = self.matrix[i, i]
-            predicted, actual = self.matrix[:, i].sum(), self.matrix[i, :].sum()
-            precision = tp / predicted if predicted else 0.0
-            recall = tp / actual if actual else 0.0
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            result[name] = {
-                "precision": float(precision),
-                "recall": float(recall),
-                "f1": float(f1),
-                "support": int(actual),
-            }
-        return result
+        return per_class_metrics(self.matrix, self.class_names)
 
     def as_dict(self) -> dict:
         return {

@@ -1,12 +1,16 @@
-"""Run, strip and check the course notebooks: `python -m helpers.notebooks {run,strip,check-stripped}`.
+"""Run, strip and check the course notebooks, and collect their figures for the README:
+`python -m helpers.notebooks {run,strip,check-stripped,figures}`.
 
 Output policy (see README): notebooks are committed without outputs; `make run` writes executed copies to
-build/notebooks/, and the notebooks check themselves with assert cells under `pytest --nbval-lax`.
+build/notebooks/, and the notebooks end with one short check cell that `pytest --nbval-lax` executes.
+`figures` copies the figures of cells tagged `figure:<name>` from the executed copies to docs/figures/,
+with a note of the data, weights and hardware of that run (`make figures`).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -18,6 +22,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build" / "notebooks"
+FIGURES = ROOT / "docs" / "figures"
 
 
 def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -56,7 +61,7 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
 
 
 def absolute_env_paths(
-    names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR", "MASK_YUNET_MODEL"),
+    names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR", "MASK_YUNET_MODEL", "MASK_PHOTO"),
 ) -> None:
     """Kernels start in notebooks/: a relative path given from the repository root must become absolute."""
     for name in names:
@@ -116,14 +121,62 @@ def unstripped(paths: list[Path]) -> list[str]:
     return bad
 
 
+def tagged_figures(folder: Path = BUILD) -> dict[str, tuple[str, bytes]]:
+    """figure name -> (notebook, PNG bytes) for every executed cell tagged figure:<name> (its last image)."""
+    found = {}
+    for path in notebook_paths(folder):
+        for cell in nbformat.read(path, as_version=4).cells:
+            names = [
+                tag.split(":", 1)[1] for tag in cell.metadata.get("tags", []) if tag.startswith("figure:")
+            ]
+            images = [
+                out["data"]["image/png"]
+                for out in cell.get("outputs", [])
+                if "image/png" in out.get("data", {})
+            ]
+            for name in names:
+                if images:
+                    found[name] = (path.name, base64.b64decode(images[-1]))
+    return found
+
+
+def write_figures(out_dir: Path = FIGURES, folder: Path = BUILD) -> list[Path]:
+    """The tagged figures as PNG files, and figures.json saying which run made them (data, weights,
+    hardware), from the results the notebooks recorded."""
+    from helpers.runtime import work_dir
+
+    figures = tagged_figures(folder)
+    if not figures:
+        raise SystemExit(f"no tagged figures in {folder}: run the notebooks first (make run)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (_notebook, png) in sorted(figures.items()):
+        path = out_dir / f"{name}.png"
+        path.write_bytes(png)
+        written.append(path)
+    results = {p.stem: json.loads(p.read_text()) for p in sorted((work_dir() / "results").glob("*.json"))}
+    run = {
+        "figures": {name: notebook for name, (notebook, _) in sorted(figures.items())},
+        "environment": results.get("01_data", {}).get("environment"),
+        "data": results.get("01_data", {}).get("data"),
+        "models": {key: value.get("model") for key, value in results.items() if "model" in value},
+    }
+    (out_dir / "figures.json").write_text(json.dumps(run, indent=2) + "\n")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "strip", "check-stripped"])
+    parser.add_argument("command", choices=["run", "strip", "check-stripped", "figures"])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every numbered notebook")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_paths()
     if args.command == "run":
         return run_all(paths)
+    if args.command == "figures":
+        for path in write_figures():
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
     if args.command == "strip":
         for path in paths:
             print(f"{path.name}: {'stripped' if strip(path) else 'already clean'}")

@@ -9,8 +9,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from helpers.data import CLASS_NAMES, SPLITS, CourseData, denormalize
-from helpers.training import validation_score
+from helpers.constants import CLASS_NAMES, SPLITS
+from helpers.data import CourseData
+from helpers.preprocess import denormalize
+from helpers.training import best_row
 
 
 def data_title(data: CourseData, what: str) -> str:
@@ -65,11 +67,16 @@ def show_augmentations(image: torch.Tensor, transform: Callable, count: int = 11
     return show_grid(images, titles, columns=6, title=title)
 
 
-def plot_image_sizes(data: CourseData) -> Figure:
-    """Original sizes before caching: tiny images hold little detail of the mask edge."""
-    fig, ax = plt.subplots(figsize=(6, 3))
+def plot_image_sizes(data: CourseData) -> Figure | None:
+    """Original sizes before caching: tiny images hold little detail of the mask edge. When every image
+    has the same size (the demo data), a histogram would be one bar: that is said instead."""
     sizes = data.report.sizes
-    ax.hist(sizes.min(axis=1) if len(sizes) else [], bins=30)
+    if len(sizes) == 0 or (sizes == sizes[0]).all():
+        shape = "x".join(map(str, sizes[0])) if len(sizes) else "no"
+        print(f"All {len(sizes)} images are {shape} px: nothing to plot ({data_title(data, 'image sizes')}).")
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(sizes.min(axis=1), bins=30)
     ax.set_xlabel("shorter side of the original image (px)")
     ax.set_ylabel("images")
     ax.set_title(data_title(data, "image sizes"))
@@ -88,7 +95,7 @@ def plot_history(history: list[dict], title: str = "") -> Figure:
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    best = max(history, key=lambda row: validation_score(row["val_accuracy"], row["val_loss"]))
+    best = best_row(history)
     axes[1].axvline(best["epoch"], color="gray", linestyle="--", linewidth=1)
     axes[1].annotate(
         "best", (best["epoch"], best["val_accuracy"]), textcoords="offset points", xytext=(4, -12)
@@ -145,10 +152,13 @@ def show_images(
     size: float = 3.0,
     fontsize: int = 9,
 ) -> Figure:
-    """RGB arrays (H x W x 3) of any sizes in a grid: photos, annotated frames, heat maps."""
+    """RGB arrays (H x W x 3) of any sizes in a grid: photos, annotated frames, heat maps. Constrained
+    layout keeps two-line titles clear of the row above."""
     columns = max(1, min(columns, len(images)))
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.7) * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, (size + 0.6) * rows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, text in zip(axes.flat, images, titles, strict=False):
@@ -156,7 +166,6 @@ def show_images(
         ax.set_title(text, fontsize=fontsize)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -164,7 +173,7 @@ def show_detections(
     images: dict[str, np.ndarray], detectors: dict
 ) -> tuple[Figure, dict[str, dict[str, int]]]:
     """Each detector's boxes on the same images, a row per detector; returns the figure and face counts."""
-    from helpers.faces import draw_faces
+    from helpers.drawing import draw_faces
 
     counts: dict[str, dict[str, int]] = {}
     drawn, titles = [], []

@@ -17,18 +17,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from helpers.checkpoints import CheckpointError
+from helpers.constants import FACE_MARGIN
 from helpers.faces import DETECTORS, DetectorUnavailableError, FaceDetector, make_detector
-from helpers.images import ImageLoadError
-from helpers.inference import (
-    FACE_MARGIN,
-    MaskModel,
-    classify_faces,
-    image_files,
-    load_mask_model,
-    predict_image,
-    read_image,
-)
-from helpers.training import CheckpointError
+from helpers.images import ImageLoadError, image_files, read_image
+from helpers.inference import MaskModel, classify_faces, load_mask_model, predict_image
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -7,6 +7,7 @@ import os
 import platform
 import random
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -101,9 +102,12 @@ def print_environment() -> None:
 
 
 def record_result(notebook: str, results: dict) -> Path:
-    """Save a notebook's headline numbers so `make run` can print one summary of the whole course."""
+    """Save a notebook's headline numbers, with the hardware and versions they came from, so `make run`
+    can print one summary of the course and tests/test_lesson_results.py can check them."""
     folder = work_dir() / "results"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+    environment = {key: value for key, value in describe_environment().items() if key != "platform"}
+    record = {**results, "environment": environment, "recorded_at": time.time()}
+    path.write_text(json.dumps(record, indent=2, default=str))
     return path

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image, ImageEnhance
 
-from helpers.data import CLASS_NAMES
+from helpers.constants import CLASS_NAMES
 from helpers.demo_data import add_synthetic_mask
 from helpers.images import load_rgb
+from helpers.inference import MaskModel, crop_face, mask_probabilities
 
 # (x, y, width, height) in matplotlib's grace_hopper.jpg (512 x 600): the face as OpenCV's YuNet finds it,
 # and the lower-face region where add_synthetic_mask draws a mask from the nose to the chin.
@@ -37,20 +37,9 @@ def grace_hopper() -> Image.Image:
     return load_rgb(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
-def expand_box(
-    box: tuple[int, int, int, int], margin: float, width: int, height: int
-) -> tuple[int, int, int, int]:
-    """The face box grown by margin (a share of its size) per side, clipped to the image: x0, y0, x1, y1."""
-    x, y, w, h = box
-    x0, y0 = max(0, round(x - margin * w)), max(0, round(y - margin * h))
-    x1, y1 = min(width, round(x + w + margin * w)), min(height, round(y + h + margin * h))
-    if x1 <= x0 or y1 <= y0:
-        raise ValueError(f"face box {box} lies outside the {width}x{height} image")
-    return x0, y0, x1, y1
-
-
 def face_crop(image: Image.Image, box: tuple[int, int, int, int], margin: float = 0.2) -> Image.Image:
-    return image.crop(expand_box(box, margin, image.width, image.height))
+    """The face with a margin, the way lesson 06's crop_face cuts it (the same function)."""
+    return Image.fromarray(crop_face(np.asarray(image), box, margin))
 
 
 @dataclass(frozen=True)
@@ -79,14 +68,6 @@ def _darker(image: Image.Image) -> Image.Image:
     return ImageEnhance.Brightness(image).enhance(DARKER)
 
 
-def as_batch(images: list[Image.Image], size: int) -> torch.Tensor:
-    """PIL images -> uint8 N x 3 x size x size, squashed to a square like the training cache."""
-    arrays = [
-        np.asarray(image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)) for image in images
-    ]
-    return torch.from_numpy(np.stack(arrays).copy()).permute(0, 3, 1, 2).contiguous()
-
-
 @dataclass(frozen=True)
 class PhotoCheckResult:
     name: str
@@ -102,15 +83,12 @@ class PhotoCheckResult:
         return self.predicted == self.label
 
 
-def run_photo_checks(model: torch.nn.Module, image_size: int) -> list[PhotoCheckResult]:
-    from helpers.training import predict_probabilities
-
+def run_photo_checks(model: MaskModel) -> list[PhotoCheckResult]:
+    """Every photo check through the model in one batch, preprocessed as in training."""
     checks = photo_checks()
-    probabilities = predict_probabilities(model, as_batch([c.image for c in checks], image_size), image_size)
-    mask_index = CLASS_NAMES.index("mask")
+    p_mask = mask_probabilities(model, [np.asarray(check.image) for check in checks])
     return [
-        PhotoCheckResult(check.name, check.label, float(p[mask_index]))
-        for check, p in zip(checks, probabilities, strict=True)
+        PhotoCheckResult(check.name, check.label, float(p)) for check, p in zip(checks, p_mask, strict=True)
     ]
 
 

@@ -16,11 +16,16 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.checkpoints import CheckpointError
+from helpers.constants import IMAGENET_MEAN, IMAGENET_STD
 from helpers.data import DataLayoutError, load_course_data
-from helpers.models import BACKBONES, WeightsUnavailableError, build_model, freeze_features
+from helpers.evaluation import evaluate
+from helpers.inference import MaskModel
+from helpers.models import BACKBONES, build_model, unfreeze_last_blocks
 from helpers.runtime import describe_environment, pick_device, seed_everything
 from helpers.samples import run_photo_checks
-from helpers.training import CheckpointError, default_checkpoint, evaluate, fit, recipe
+from helpers.training import default_checkpoint, fit, recipe
+from helpers.weights import WeightsUnavailableError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,7 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, help="best checkpoint path (default: <work dir>/checkpoints/<model>.pt)"
     )
-    parser.add_argument("--image-size", type=int, help="pixels (default: the recipe's; cnn 64, others 128)")
+    parser.add_argument(
+        "--image-size", type=int, help="pixels (default: the recipe's: cnn 64, vgg16 128, mobilenet_v2 160)"
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--seed", type=int, default=0)
@@ -62,13 +69,14 @@ def run(args: argparse.Namespace) -> dict:
     pretrained = args.model != "cnn" and not args.no_pretrained
     model = build_model(args.model, pretrained=pretrained, seed=args.seed)
     if args.fine_tune_blocks:
-        freeze_features(model, trainable_blocks=args.fine_tune_blocks)
+        unfreeze_last_blocks(model, args.fine_tune_blocks)
     out = args.out or default_checkpoint(args.model)
     start = time.perf_counter()
     result = fit(model, data, plan.config, out, resume=args.resume, device=pick_device())
-    test = evaluate(model, data.splits["test"], plan.image_size)
+    test = evaluate(model, data.splits["test"])
     report = test.report()
-    photos = run_photo_checks(model, plan.image_size)  # a real face from outside the data, masked and not
+    mask_model = MaskModel(model, plan.image_size, IMAGENET_MEAN, IMAGENET_STD, out.stem, model.weights, "")
+    photos = run_photo_checks(mask_model)  # a real face from outside the data, masked and not
     hardware = describe_environment()
     return {
         "model": args.model,

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import cv2
 
+from helpers.checkpoints import CheckpointError
+from helpers.course import course_model
 from helpers.faces import DETECTORS, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector, quiet_opencv
 from helpers.inference import load_mask_model
-from helpers.training import CheckpointError
 from helpers.video import FrameAnnotator
 
 WINDOW = "Face-mask detection (q to quit)"
@@ -54,7 +55,7 @@ def run(camera: cv2.VideoCapture, annotator: FrameAnnotator) -> int:
         ok, frame = camera.read()
         if not ok:
             raise OSError("the camera stopped sending frames")
-        annotated, _ = annotator(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        annotated = annotator(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         frames += 1
         fps = frames / (time.perf_counter() - start)
         shown = cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR)
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     camera = None
     try:
         camera = open_camera(args.camera)
-        model = load_mask_model(args.model)
+        model = load_mask_model(args.model or course_model().path)
         detector = make_detector(args.detector, args.yunet_model, max_side=VIDEO_MAX_SIDE)
         print(f"Model: {model.describe()}\nDetector: {detector.description}\nPress q in the window to quit.")
         frames = run(camera, FrameAnnotator(model, detector))

@@ -5,23 +5,23 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from helpers import data as course_data
 from helpers.data import (
     DataLayoutError,
-    assign_splits,
     canonical_label,
     detect_layout,
-    duplicate_groups,
     find_data,
     find_layout,
     load_course_data,
-    make_loaders,
     quick_subset,
 )
-from tests.conftest import make_flat, make_presplit, write_image
+from helpers.loaders import make_loaders
+from helpers.splits import assign_splits, duplicate_groups, near_pairs
+from tests.conftest import make_flat, make_presplit
 
 
 @pytest.mark.parametrize(
@@ -147,21 +147,61 @@ def test_assign_splits_does_not_depend_on_input_order() -> None:
     assert all(forward[keys[i]] == split for i, split in zip(order, backward, strict=True))
 
 
-def test_duplicates_stay_in_one_split(tmp_path: Path) -> None:
+def _photo_copies(folder: Path) -> dict[str, Path]:
+    """matplotlib's portrait and its copies as people make them: resized PNG, re-encoded, brightened."""
+    from matplotlib import cbook
+    from PIL import ImageEnhance
+
+    from helpers.images import load_rgb
+
+    photo = load_rgb(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: folder / name for name in ("original.jpg", "resized.png", "recoded.jpg", "brighter.jpg")}
+    photo.save(paths["original.jpg"], quality=95)
+    photo.resize((128, 150)).save(paths["resized.png"])
+    photo.save(paths["recoded.jpg"], quality=60)
+    ImageEnhance.Brightness(photo).enhance(1.15).save(paths["brighter.jpg"])
+    return paths
+
+
+def test_copies_of_a_photo_stay_in_one_split(tmp_path: Path) -> None:
     root = make_flat(tmp_path / "d", per_class=40)
-    for i in range(10):  # the same photo saved under other names, and a resized copy of each
+    for i in range(10):  # the same file saved under another name
         shutil.copy(root / "with_mask" / f"img_{i:03d}.jpg", root / "with_mask" / f"copy_{i}.jpg")
-        write_image(root / "with_mask" / f"resized_{i}.jpg", seed=i, size=(40, 32))
+    copies = _photo_copies(root / "without_mask")
     data = load_course_data(root, image_size=16)
-    split_of = {p.name: s for s, part in data.splits.items() for p in part.paths}
+    split_of = {f"{p.parent.name}/{p.name}": s for s, part in data.splits.items() for p in part.paths}
     for i in range(10):
-        assert split_of[f"copy_{i}.jpg"] == split_of[f"img_{i:03d}.jpg"]
-    assert data.report.exact_duplicates >= 10 and data.report.groups_across_splits == 0
+        assert split_of[f"with_mask/copy_{i}.jpg"] == split_of[f"with_mask/img_{i:03d}.jpg"]
+    together = {split_of[f"without_mask/{name}"] for name in copies}
+    assert len(together) == 1, "resized, re-encoded and brightened copies of a photo stay together"
+    assert data.report.exact_duplicates == 10 and data.report.groups_across_splits == 0
+    assert data.report.near_duplicate_groups == 11  # ten pairs of identical files and the four photo copies
 
 
-def test_near_duplicate_grouping() -> None:
-    groups = duplicate_groups(["a", "a", "b", "c"], [0b1111, 0b1111, 0b1110, 0xFF00], [7, 7, 7, 7])
-    assert groups[0] == groups[1] == groups[2] != groups[3]
+def test_near_duplicates_are_every_pair_within_the_threshold() -> None:
+    rng = np.random.default_rng(0)
+    hashes = [int(h) for h in rng.integers(0, 2**63, size=300, dtype=np.int64)]
+    hashes += [h ^ (1 << int(bit)) for h, bit in zip(hashes[:50], rng.integers(0, 64, 50), strict=True)]
+    hashes += [h ^ 0b11 for h in hashes[:20]]  # two bits apart: still copies
+    brute = [
+        (i, j)
+        for i in range(len(hashes))
+        for j in range(i + 1, len(hashes))
+        if (hashes[i] ^ hashes[j]).bit_count() <= 2
+    ]
+    assert sorted(near_pairs(hashes, max_bits=2, block=7)) == brute and len(brute) >= 70
+    groups = duplicate_groups(["a", "a", "b", "c"], [0b1111, 0xF0F0, 0b1100, 0b0000])
+    assert groups[0] == groups[1], "identical files, whatever their hashes"
+    assert groups[2] == groups[3] == groups[0], "0b1100 is two bits from 0b1111 and from 0b0000: one chain"
+
+
+def test_photo_copies_are_found_whatever_their_bits(tmp_path: Path) -> None:
+    from helpers.data import read_for_cache
+
+    scans = {name: read_for_cache(path, 32) for name, path in _photo_copies(tmp_path).items()}
+    hashes = [scan.dhash for scan in scans.values()]
+    assert len(set(duplicate_groups([s.sha1 for s in scans.values()], hashes))) == 1
 
 
 def test_presplit_keeps_given_splits_and_carves_missing_test(tmp_path: Path) -> None:
@@ -227,11 +267,11 @@ def test_damaged_cache_is_rebuilt_and_old_caches_pruned(
         npy.write_bytes(b"not numpy")
     again = load_course_data(flat_dataset, image_size=16)
     assert torch.equal(first.splits["test"].images, again.splits["test"].images)
-    monkeypatch.setattr(course_data, "CACHE_KEEP", 2)
+    monkeypatch.setattr(course_data, "CACHE_KEEP", 2)  # read when a scan is saved, not when defined
     for size in (17, 18, 19):
         load_course_data(flat_dataset, image_size=size)
-    course_data._prune_cache(cache, keep=2)
-    assert len(list(cache.glob("*.json"))) == 2 and len(list(cache.glob("*.npy"))) == 2
+    assert sorted(p.stem for p in cache.glob("*.json")) == sorted(p.stem for p in cache.glob("*.npy"))
+    assert len(list(cache.glob("*.json"))) == 2, "only the two newest scans are kept"
 
 
 @pytest.mark.parametrize("size", [0, 8, 12.5, "128"])
@@ -276,12 +316,12 @@ def test_demo_data_loads_and_is_marked_synthetic(monkeypatch: pytest.MonkeyPatch
 
 
 def test_duplicate_hashes_do_not_depend_on_the_cache_size(tmp_path: Path) -> None:
-    """JPEG draft decoding depends on the requested size; the hashes (and so the split) must not."""
+    """The split must be the same at every image size: hashes come from the decoded file, not the cache."""
     from matplotlib import cbook
 
     from helpers.data import read_for_cache
 
     path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))  # a 512 x 600 JPEG photo
     scans = [read_for_cache(path, size) for size in (32, 64, 128, 160)]
-    assert len({(s.hash_full, s.hash_top) for s in scans}) == 1
+    assert len({s.dhash for s in scans}) == 1
     assert [s.pixels.shape for s in scans] == [(3, n, n) for n in (32, 64, 128, 160)]

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers.checkpoints import load_checkpoint
+from helpers.course import course_model
 from helpers.data import CourseData, find_data, load_course_data
 from helpers.evaluation import (
     CheckpointSearch,
@@ -12,19 +14,18 @@ from helpers.evaluation import (
     checkpoint_files,
     compare_on_test,
     comparison_table,
-    course_model,
+    evaluate,
     find_checkpoints,
 )
-from helpers.models import small_cnn
-from helpers.training import TrainConfig, evaluate, fit, load_checkpoint
-from tests.conftest import make_flat
+from helpers.training import TrainConfig, fit
+from tests.conftest import make_flat, tiny_cnn
 
 CPU = torch.device("cpu")
 
 
 def _train(data: CourseData, path: Path, epochs: int = 1, seed: int = 0) -> None:
     config = TrainConfig(epochs=epochs, batch_size=8, lr=1e-2, seed=seed)
-    fit(small_cnn((4, 8)), data, config, path, device=CPU, progress=False)
+    fit(tiny_cnn(), data, config, path, device=CPU, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_comparison_matches_evaluate_at_each_image_size(setup: dict) -> None:
     for row, saved in zip(rows, search.matching, strict=True):
         test = load_course_data(source, image_size=saved.image_size, quick=False).splits["test"]
         model, _ = load_checkpoint(saved.path)
-        assert row.test_accuracy == evaluate(model, test, saved.image_size).accuracy
+        assert row.test_accuracy == evaluate(model, test).accuracy
         assert row.test_images == len(test.labels) and row.ms_per_image > 0
     table = comparison_table(rows).splitlines()
     assert len(table) == 2 + len(rows) and "TEST acc" in table[0]
@@ -107,9 +108,9 @@ def test_comparison_matches_evaluate_at_each_image_size(setup: dict) -> None:
 def test_course_model_trains_a_quick_one_only_when_none_fits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import helpers.models
+    import helpers.course
 
-    monkeypatch.setattr(helpers.models, "imagenet_weights_available", lambda *args, **kwargs: False)
+    monkeypatch.setattr(helpers.course, "imagenet_weights_available", lambda *args, **kwargs: False)
     monkeypatch.setenv("MASK_QUICK", "1")
     root = make_flat(tmp_path / "flat", per_class=20)
     first = course_model(root)

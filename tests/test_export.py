@@ -1,18 +1,20 @@
-"""ONNX export run by OpenCV DNN (equal to torch), and Grad-CAM heat maps."""
+"""ONNX export run by OpenCV DNN (equal to torch on the CPU), and Grad-CAM heat maps where the evidence is."""
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from helpers.export import OnnxMaskModel, export_onnx, sidecar_path
-from helpers.gradcam import grad_cam, lower_face_share, overlay
-from helpers.inference import MaskModel, crops_to_batch, load_mask_model
-from helpers.models import build_model, freeze_features
+from helpers.gradcam import grad_cam, last_conv_layer, lower_face_share, overlay, upsample
+from helpers.inference import MaskModel, load_mask_model
+from helpers.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +43,39 @@ def test_export_errors_are_named(tmp_path: Path) -> None:
         OnnxMaskModel(broken)
 
 
+def _brightness_model() -> nn.Sequential:
+    """Class 0's score is the picture's mean brightness, class 1's its negative: the evidence for class 0 is
+    exactly where the picture is bright, and there is none for class 1."""
+    conv = nn.Conv2d(3, 1, kernel_size=1, bias=False)
+    features = nn.Sequential(conv, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    head = nn.Linear(1, 2, bias=False)
+    with torch.no_grad():
+        conv.weight.fill_(1 / 3)
+        head.weight.copy_(torch.tensor([[1.0], [-1.0]]))
+    return nn.Sequential(OrderedDict(features=features, head=head)).eval()
+
+
+def test_grad_cam_lights_up_where_the_evidence_is() -> None:
+    net = _brightness_model()
+    batch = torch.zeros(2, 3, 32, 32)
+    batch[0, :, 20:30, 4:14] = 1.0  # a bright patch low in the picture
+    batch[1, :, 2:10, 18:30] = 1.0  # and one high up
+    heat = grad_cam(net, last_conv_layer(net), batch, torch.tensor([0, 0]))
+    assert heat.shape == (2, 32, 32) and float(heat.max()) == pytest.approx(1.0)
+    share = lower_face_share(heat.numpy())
+    assert share[0] > 0.99 and share[1] < 0.01, "the heat sits on the bright patch, nowhere else"
+    assert float(heat[0, 20:30, 4:14].min()) == pytest.approx(1.0) and float(heat[0, :20].max()) == 0.0
+    against = grad_cam(net, last_conv_layer(net), batch, torch.tensor([1, 1]))
+    assert float(against.max()) == 0.0, "no evidence for class 1: brightness only lowers its score"
+
+
 def test_grad_cam_on_a_frozen_backbone() -> None:
-    network = build_model("mobilenet_v2", pretrained=False)
-    freeze_features(network)
-    images = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
-    heat, probabilities = grad_cam(network, images, 64, target="mask")
-    assert heat.shape == (2, 64, 64) and heat.min() >= 0 and heat.max() <= 1 + 1e-6
-    assert probabilities.shape == (2, 2) and all(p.grad is None for p in network.parameters())
-    share = lower_face_share(heat)
-    assert ((0 <= share) & (share <= 1)).all()
-    tinted = overlay(images[0].permute(1, 2, 0).numpy(), heat[0])
+    network = build_model("mobilenet_v2", pretrained=False).eval()
+    images = torch.randn(2, 3, 64, 64)
+    heat = grad_cam(network, last_conv_layer(network), images, torch.tensor([0, 1]))
+    assert heat.shape == (2, 2, 2) and heat.min() >= 0 and heat.max() <= 1 + 1e-6
+    assert all(p.grad is None for p in network.parameters()), "explaining changes no weight"
+    big = upsample(heat, 64)
+    assert big.shape == (2, 64, 64)
+    tinted = overlay(np.zeros((64, 64, 3), dtype=np.uint8), big[0])
     assert tinted.shape == (64, 64, 3) and tinted.dtype == np.uint8
-
-
-def test_grad_cam_explains_the_predicted_class(model: MaskModel) -> None:
-    batch = crops_to_batch([np.full((40, 40, 3), 128, dtype=np.uint8)], model.image_size)
-    heat, probabilities = grad_cam(model.model, batch, model.image_size)
-    assert heat.shape == (1, 32, 32) and probabilities.shape == (1, 2)

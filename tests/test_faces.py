@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import faces
 from helpers.demo_data import add_synthetic_mask
 from helpers.faces import (
+    PACKAGED_YUNET,
     YUNET_ENV,
+    YUNET_SHA256,
     DetectorUnavailableError,
     HaarDetector,
     YuNetDetector,
@@ -22,7 +25,7 @@ from helpers.faces import (
     yunet_model_path,
 )
 from helpers.runtime import work_dir
-from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, expand_box, grace_hopper
+from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, grace_hopper
 
 FAKE_MODEL = b"\x08\x07pretend onnx bytes" * 100
 HTML = b"<!DOCTYPE html><html><body>GitHub: page not found</body></html>"
@@ -36,9 +39,23 @@ def test_boxes_are_clipped_at_image_borders() -> None:
     assert clip_box((-10, -5, 50, 40), 100, 80) == (0, 0, 40, 35)
     assert clip_box((90, 70, 30, 30), 100, 80) == (90, 70, 10, 10)
     assert clip_box((120, 10, 20, 20), 100, 80) is None  # wholly outside
-    assert expand_box((0, 0, 50, 50), 0.2, 60, 60) == (0, 0, 60, 60)
-    with pytest.raises(ValueError, match="outside"):
-        expand_box((200, 200, 10, 10), 0.2, 100, 100)
+
+
+@pytest.fixture
+def no_packaged_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As if the package had lost its YuNet file: the checked download is the way left."""
+    monkeypatch.delenv(YUNET_ENV, raising=False)
+    monkeypatch.setattr(faces, "PACKAGED_YUNET", tmp_path / "not-shipped.onnx")
+
+
+def test_yunet_ships_with_the_package_and_needs_no_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(YUNET_ENV, raising=False)
+    assert PACKAGED_YUNET.stat().st_size == 232_589
+    assert hashlib.sha256(PACKAGED_YUNET.read_bytes()).hexdigest() == YUNET_SHA256
+    assert yunet_model_path(download_missing=False) == PACKAGED_YUNET
+    licence = (PACKAGED_YUNET.parent / "LICENSE-YuNet.txt").read_text()
+    assert "MIT License" in licence and "Shiqi Yu" in licence and YUNET_SHA256 in licence
+    assert YuNetDetector().description == "YuNet 2023mar"
 
 
 def test_detection_scale_brings_sizes_into_yunets_range() -> None:
@@ -64,10 +81,8 @@ def test_given_path_missing_or_html_is_refused(tmp_path: Path, monkeypatch: pyte
         yunet_model_path(tmp_path)
 
 
-def test_download_is_cached_and_checked(
-    http_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(YUNET_ENV, raising=False)
+@pytest.mark.usefixtures("no_packaged_file")
+def test_download_is_cached_and_checked(http_server: tuple[str, Path]) -> None:
     url, www = http_server
     (www / "yunet.onnx").write_bytes(FAKE_MODEL)
     sha = hashlib.sha256(FAKE_MODEL).hexdigest()
@@ -77,10 +92,8 @@ def test_download_is_cached_and_checked(
     assert yunet_model_path(url=f"{url}/yunet.onnx", sha256=sha, progress=False) == path
 
 
-def test_html_page_from_the_hub_is_rejected_and_deleted(
-    http_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(YUNET_ENV, raising=False)
+@pytest.mark.usefixtures("no_packaged_file")
+def test_html_page_from_the_hub_is_rejected_and_deleted(http_server: tuple[str, Path]) -> None:
     url, www = http_server
     (www / "yunet.onnx").write_bytes(HTML)
     with pytest.raises(DetectorUnavailableError, match="HTML page") as info:
@@ -91,8 +104,8 @@ def test_html_page_from_the_hub_is_rejected_and_deleted(
     assert not list((work_dir() / "models").glob("*.onnx*")), "neither the page nor a .part file is kept"
 
 
-def test_offline_without_model_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(YUNET_ENV, raising=False)
+@pytest.mark.usefixtures("no_packaged_file")
+def test_offline_without_model_says_what_to_do() -> None:
     with pytest.raises(DetectorUnavailableError, match=f"could not download.*{YUNET_ENV}"):
         yunet_model_path(url="http://127.0.0.1:9/yunet.onnx", progress=False)
     with pytest.raises(DetectorUnavailableError, match="downloading is off"):
@@ -129,15 +142,25 @@ def test_haar_missing_is_explained() -> None:
         HaarDetector()
 
 
-def test_fallback_is_said(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("haar_here", [True, False])
+def test_fallback_is_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, haar_here: bool
+) -> None:
     monkeypatch.setenv(YUNET_ENV, "/nonexistent/yunet.onnx")
+    if haar_here:  # as on OpenCV 4, whatever this machine's OpenCV is
+        cascade = tmp_path / "haarcascade_frontalface_default.xml"
+        cascade.write_text("<opencv_storage></opencv_storage>")
+        monkeypatch.setattr(faces, "haar_cascade_file", lambda: cascade)
+        monkeypatch.setattr(faces.cv2, "CascadeClassifier", lambda path: object(), raising=False)
+    else:
+        monkeypatch.setattr(faces, "haar_cascade_file", lambda: None)
     detector = default_detector()
     said = capsys.readouterr().out
     assert "nonexistent/yunet.onnx" in said
-    if detector is None:
-        assert "classified as a whole" in said
-    else:
+    if haar_here:
         assert detector.name == "Haar cascade" and "misses many masked faces" in said
+    else:
+        assert detector is None and "classified as a whole" in said
 
 
 def test_bad_image_for_detector_is_named(yunet_file: Path) -> None:

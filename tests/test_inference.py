@@ -10,23 +10,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.checkpoints import CheckpointError
+from helpers.drawing import draw_predictions
 from helpers.faces import Face
-from helpers.images import ImageLoadError
+from helpers.images import ImageLoadError, image_files, read_image
 from helpers.inference import (
     MaskModel,
     Prediction,
-    annotate,
     classify_faces,
-    face_crops,
-    image_files,
+    crop_face,
     load_mask_model,
     message,
     predict_image,
-    read_image,
     run_app,
 )
 from helpers.samples import grace_hopper
-from helpers.training import CheckpointError
 
 matplotlib.use("Agg")
 
@@ -75,12 +73,11 @@ def test_every_face_is_classified_in_one_batch(model: MaskModel) -> None:
     boxes = [(300, 100, 80, 90), (-20, 500, 100, 150), (10, 10, 60, 70)]  # one sticks out of the image
     predictions = classify_faces(image, model, FixedDetector(boxes))
     assert [p.box for p in predictions] == boxes
-    one_by_one = [model.p_mask([crop])[0] for crop in face_crops(image, [Face(b, None) for b in boxes])]
+    one_by_one = [model.p_mask([crop_face(image, box)])[0] for box in boxes]
     np.testing.assert_allclose([p.p_mask for p in predictions], one_by_one, atol=1e-5)
     for p in predictions:
-        assert (
-            p.label in ("mask", "no_mask") and 0.5 <= p.probability <= 1 and p.region == "face found by fixed"
-        )
+        assert p.label in ("mask", "no_mask") and 0.5 <= p.probability <= 1 and p.region == "face (fixed)"
+    assert crop_face(image, (-20, 500, 100, 150)).shape == (130, 100, 3), "cut at the picture edges"
 
 
 def test_predict_image_uses_the_largest_face_or_says_whole_image(model: MaskModel, photo_file: Path) -> None:
@@ -163,17 +160,16 @@ def test_run_app_on_a_file_and_a_folder(
         grace_hopper().resize((64, 75)).save(folder / name)
     _write(folder / "broken.jpg", b"not really")
     _write(folder / ".DS_Store", b"junk")
-    (single,) = run_app(folder / "a.jpg", model, detector=None, show=True)
-    assert single.prediction is not None and single.error is None
-    results = run_app(folder, model, detector=None, show=True)
+    (single,) = run_app(folder / "a.jpg", model, detector=None)
+    assert single == predict_image(folder / "a.jpg", model, None)
+    answers = run_app(folder, model, detector=None)
     said = capsys.readouterr().out
-    assert [r.path.name for r in results] == ["a.jpg", "b.png", "broken.jpg"]
-    assert results[2].prediction is None and "broken.jpg: skipped, not an image file" in said
-    assert said.count("the person in this picture") == 3
+    assert len(answers) == 2 and "broken.jpg: skipped, not an image file" in said and ".DS_Store" not in said
+    assert said.count("the person in this picture") == 3 and "a.jpg: " in said and "b.png: " in said
 
 
 def test_run_app_bad_paths(tmp_path: Path, model: MaskModel) -> None:
-    with pytest.raises(ImageLoadError, match="nowhere.jpg: no such file or folder"):
+    with pytest.raises(ImageLoadError, match="nowhere.jpg: no such file"):
         run_app(tmp_path / "nowhere.jpg", model, detector=None)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ImageLoadError, match="empty: a folder with no images"):
@@ -191,12 +187,22 @@ def test_bad_checkpoint_is_named(tmp_path: Path) -> None:
         load_mask_model(page)
 
 
-def test_annotation_draws_inside_the_image() -> None:
+def test_drawing_stays_inside_the_picture_and_leaves_it_unchanged() -> None:
     image = np.zeros((60, 80, 3), dtype=np.uint8)
     boxes = [
         Prediction.from_p_mask(0.9, box=(0, 0, 30, 30)),
         Prediction.from_p_mask(0.1, box=(50, 30, 30, 30)),
     ]
-    drawn = annotate(image, boxes)
+    drawn = draw_predictions(image, boxes)
     assert drawn.shape == image.shape and image.max() == 0, "the original is not changed"
     assert tuple(drawn[29, 0]) == (0, 160, 60) and tuple(drawn[59, 79]) == (220, 40, 40)
+    whole = draw_predictions(image, [Prediction.from_p_mask(0.2)])  # no box: the label in the corner
+    assert tuple(whole[1, 1]) == (220, 40, 40) and whole[59, 79].max() == 0
+
+
+@pytest.mark.parametrize("size", [(40, 30), (128, 128), (1200, 900)])
+def test_labels_fit_across_any_picture(size: tuple[int, int]) -> None:
+    image = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+    drawn = draw_predictions(image, [Prediction.from_p_mask(0.2)])  # "no mask 80%" across the top
+    columns = np.flatnonzero(drawn.max(axis=(0, 2)))
+    assert columns.max() < size[0] and columns.max() - columns.min() > size[0] * 0.3, "readable, not clipped"

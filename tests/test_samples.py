@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
-import torch
+from pathlib import Path
 
-from helpers.models import small_cnn
-from helpers.samples import as_batch, expand_box, format_photo_checks, photo_checks, run_photo_checks
+import numpy as np
+
+from helpers.inference import load_mask_model
+from helpers.samples import (
+    GRACE_HOPPER_FACE,
+    face_crop,
+    format_photo_checks,
+    grace_hopper,
+    photo_checks,
+    run_photo_checks,
+)
 
 
-def test_expand_box_clips_at_the_borders() -> None:
-    assert expand_box((10, 10, 20, 20), 0.5, 100, 100) == (0, 0, 40, 40)
-    assert expand_box((80, 70, 30, 40), 0.25, 100, 100) == (72, 60, 100, 100)
-    with pytest.raises(ValueError, match="outside the 100x100 image"):
-        expand_box((150, 10, 20, 20), 0.1, 100, 100)
+def test_face_crop_is_lesson_06s_crop_face() -> None:
+    photo = grace_hopper()
+    assert face_crop(photo, GRACE_HOPPER_FACE, 0.1).size == (204, 254)  # the 170 x 212 box and 10 % a side
+    assert face_crop(photo, (500, 580, 40, 40), 0.5).size == (32, 40), "cut at the picture's edges"
 
 
 def test_photo_checks_cover_colours_margins_and_lighting() -> None:
@@ -21,11 +28,11 @@ def test_photo_checks_cover_colours_margins_and_lighting() -> None:
     assert len(checks) == 5 * 2 * 2
     assert sum(c.label == "no_mask" for c in checks) == 4
     assert {c.image.mode for c in checks} == {"RGB"}
-    batch = as_batch([c.image for c in checks[:3]], 32)
-    assert batch.shape == (3, 3, 32, 32) and batch.dtype == torch.uint8
+    normal, darker = (np.asarray(check.image).mean() for check in checks[:2])
+    assert checks[1].name.endswith("darker") and darker < 0.6 * normal
 
 
-def test_run_photo_checks_reports_every_photo() -> None:
-    results = run_photo_checks(small_cnn((4, 8)).eval(), 32)
+def test_run_photo_checks_reports_every_photo(tiny_checkpoint: Path) -> None:
+    results = run_photo_checks(load_mask_model(tiny_checkpoint, device="cpu"))
     assert len(results) == 20 and all(0 <= r.p_mask <= 1 for r in results)
     assert format_photo_checks(results).endswith(f"{sum(r.correct for r in results)} of 20 right")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import models
+from helpers import weights
 from helpers.train import main
 from tests.conftest import make_flat
 
@@ -34,7 +34,7 @@ def test_cli_vgg16_without_weights_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(models, "weights_url", lambda backbone: "http://127.0.0.1:9/vgg16-397923af.pth")
+    monkeypatch.setattr(weights, "weights_url", lambda backbone: "http://127.0.0.1:9/vgg16-397923af.pth")
     data = make_flat(tmp_path / "data", per_class=4)
     assert main(["--data", str(data), "--model", "vgg16", "--epochs", "1", "--image-size", "32"]) == 2
     err = capsys.readouterr().err

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
 
+from helpers.checkpoints import CheckpointError, load_checkpoint, resume_path
 from helpers.data import CourseData, load_course_data
-from helpers.models import build_model, small_cnn
+from helpers.loaders import AugmentedBatches, class_weights, epoch_order, eval_batches
+from helpers.models import build_model
 from helpers.training import (
-    CheckpointError,
     TrainConfig,
-    class_weights,
-    epoch_order,
+    best_row,
     fit,
-    learning_rate,
-    load_checkpoint,
-    predict_probabilities,
-    resume_path,
+    run_epoch,
+    run_model,
+    should_stop,
+    train_epochs,
+    warmup_cosine,
 )
-from tests.conftest import make_flat
+from tests.conftest import make_flat, tiny_cnn
 
 CPU = torch.device("cpu")
 
@@ -31,14 +35,11 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> CourseData:
     return load_course_data(root, image_size=32, quick=False)
 
 
-def _tiny_cnn() -> torch.nn.Module:
-    return small_cnn((4, 8))
-
-
 def _fit(data: CourseData, path: Path, epochs: int = 2, **kwargs) -> object:
-    config = TrainConfig(epochs=epochs, batch_size=8, lr=1e-2, patience=50, **kwargs.pop("config", {}))
+    settings = {"epochs": epochs, "batch_size": 8, "lr": 1e-2, "patience": 50} | kwargs.pop("config", {})
+    config = TrainConfig(**settings)
     return fit(
-        kwargs.pop("model", None) or _tiny_cnn(), data, config, path, device=CPU, progress=False, **kwargs
+        kwargs.pop("model", None) or tiny_cnn(), data, config, path, device=CPU, progress=False, **kwargs
     )
 
 
@@ -53,11 +54,12 @@ def test_fit_saves_best_checkpoint_and_history(tiny_data: CourseData, tmp_path: 
 
 
 def test_round_trip_predicts_identically(tiny_data: CourseData, tmp_path: Path) -> None:
-    model = _tiny_cnn()
+    model = tiny_cnn()
     result = _fit(tiny_data, tmp_path / "cnn.pt", model=model)
     reloaded, _ = load_checkpoint(result.checkpoint)
-    images = tiny_data.splits["test"].images
-    assert torch.equal(predict_probabilities(model, images, 32), predict_probabilities(reloaded, images, 32))
+    test = tiny_data.splits["test"]
+    batches = eval_batches(test.images, test.labels)
+    assert torch.equal(run_model(model.cpu(), batches)[0], run_model(reloaded, batches)[0])
 
 
 def test_same_seed_same_metrics(tiny_data: CourseData, tmp_path: Path) -> None:
@@ -92,7 +94,7 @@ def _interrupt_after(data: CourseData, path: Path, epochs: int, stop_after: int)
     """fit, stopped by KeyboardInterrupt (a learner pressing stop) once stop_after epochs are saved."""
     import helpers.training as training
 
-    original = training._atomic_save
+    original = training.atomic_save
     calls = {"resume": 0}
 
     def save(payload: dict, target: Path) -> None:
@@ -102,11 +104,11 @@ def _interrupt_after(data: CourseData, path: Path, epochs: int, stop_after: int)
             if calls["resume"] == stop_after:
                 raise KeyboardInterrupt
 
-    training._atomic_save = save
+    training.atomic_save = save
     try:
         _fit(data, path, epochs=epochs)
     finally:
-        training._atomic_save = original
+        training.atomic_save = original
 
 
 def test_fresh_run_keeps_the_previous_checkpoint(tiny_data: CourseData, tmp_path: Path) -> None:
@@ -124,7 +126,9 @@ def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path:
         load_checkpoint(path, backbone="mobilenet_v2")
     with pytest.raises(CheckpointError, match=r"classes \['mask', 'no_mask'\], but"):
         load_checkpoint(path, class_names=("cat", "dog"))
-    with pytest.raises(CheckpointError, match="backbone 'cnn', but 'mobilenet_v2'"):
+    with pytest.raises(
+        CheckpointError, match="cnn.resume.pt: saved for backbone='cnn', this run has 'mobilenet_v2'"
+    ):
         _fit(tiny_data, path, epochs=2, resume=True, model=build_model("mobilenet_v2", pretrained=False))
 
 
@@ -140,7 +144,7 @@ def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path:
 def test_bad_checkpoint_files(tmp_path: Path, content: bytes | str | None, message: str) -> None:
     path = tmp_path / "model.pt"
     if content == "state_dict":
-        torch.save(_tiny_cnn().state_dict(), path)
+        torch.save(tiny_cnn().state_dict(), path)
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(CheckpointError, match=message) as info:
@@ -153,16 +157,49 @@ def test_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(tmp_path)
 
 
-def test_frozen_backbone_trains_on_cached_features(tiny_data: CourseData, tmp_path: Path) -> None:
+def test_frozen_layers_run_once_and_stay_unchanged(tiny_data: CourseData, tmp_path: Path) -> None:
     model = build_model("mobilenet_v2", pretrained=False)
-    from helpers.models import freeze_features
-
-    freeze_features(model)
     before = {k: v.clone() for k, v in model.features.state_dict().items()}
     result = _fit(tiny_data, tmp_path / "m.pt", epochs=1, model=model, config={"feature_views": 2})
-    assert any("computed its features once" in note for note in result.notes)
+    count = len(tiny_data.splits["train"].labels)
+    assert any(f"ran them once over {count} training images x 2 view(s)" in note for note in result.notes)
     after = model.features.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics untouched too
+    assert load_checkpoint(result.checkpoint)[1]["backbone"] == "mobilenet_v2"
+
+
+def test_fit_is_lesson_04s_loop(tiny_data: CourseData, tmp_path: Path) -> None:
+    """fit() adds plumbing only: the lesson's train_epochs on the same batches gives the same history."""
+    config = TrainConfig(epochs=3, batch_size=8, lr=1e-2, patience=50)
+    packaged = fit(tiny_cnn(), tiny_data, config, tmp_path / "fit.pt", device=CPU, progress=False)
+    model = tiny_cnn().to(memory_format=torch.channels_last)
+    train, val = tiny_data.splits["train"], tiny_data.splits["val"]
+    batches = {
+        "train": AugmentedBatches(train.images, train.labels, 32, 8),
+        "val": eval_batches(val.images, val.labels),
+    }
+    loss_fn = nn.CrossEntropyLoss(weight=class_weights(train.labels))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = LambdaLR(optimizer, partial(warmup_cosine, epochs=3, warmup=config.warmup_epochs))
+    one_epoch = partial(run_epoch, model, batches, loss_fn, optimizer, scheduler)
+    by_hand = train_epochs(one_epoch, 3, 50, on_epoch=lambda history: None)
+    keys = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")
+    rounded = lambda history: [[round(row[k], 5) for k in keys] for row in history]  # noqa: E731
+    assert rounded(packaged.history) == rounded(by_hand)
+
+
+def test_early_stopping_stops_after_patience(tiny_data: CourseData, tmp_path: Path) -> None:
+    history = [
+        {"epoch": e, "val_accuracy": a, "val_loss": 0.5} for e, a in enumerate((0.5, 0.7, 0.6, 0.6), 1)
+    ]
+    assert best_row(history)["epoch"] == 2 and should_stop(history, 2) and not should_stop(history, 3)
+    result = _fit(tiny_data, tmp_path / "still.pt", epochs=6, config={"lr": 1e-9, "patience": 2})
+    assert (
+        result.stopped_early
+        and len(result.history) < 6
+        and result.best_epoch == best_row(result.history)["epoch"]
+    )
+    assert any("Stopped early" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(
@@ -174,15 +211,19 @@ def test_config_errors_name_the_value(field: str, value: object) -> None:
 
 
 def test_schedule_warms_up_then_decays() -> None:
-    rates = [learning_rate(step, 100, 1.0, 0.1) for step in range(100)]
-    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
-    assert rates[10] > rates[50] > rates[99] >= 0.01
+    rates = [warmup_cosine(epoch, 20, warmup=2) for epoch in range(20)]
+    assert (
+        rates[0] == pytest.approx(1 / 3)
+        and rates[1] == pytest.approx(2 / 3)
+        and rates[2] == pytest.approx(1.0)
+    )
+    assert rates[2] > rates[10] > rates[19] >= 0.01 and warmup_cosine(40, 20) == pytest.approx(0.01)
 
 
 def test_class_weights_and_balanced_sampler() -> None:
     labels = torch.tensor([0] * 90 + [1] * 10)
     weights = class_weights(labels)
-    assert weights[1] / weights[0] == pytest.approx(9.0)
-    order = epoch_order(labels, "sampler", torch.Generator().manual_seed(0))
+    assert weights[1] / weights[0] == pytest.approx(9.0) and weights[labels].mean() == pytest.approx(1.0)
+    order = epoch_order(labels, True, torch.Generator().manual_seed(0))
     share = (labels[order] == 1).float().mean().item()
     assert 0.35 < share < 0.65

@@ -1,4 +1,4 @@
-"""Video: a demo clip made offline, annotated frame by frame; webcam and video errors that say what to do."""
+"""Video: lesson 08's frame loop on a clip made offline, timed after warm-up; errors that say what to do."""
 
 from __future__ import annotations
 
@@ -11,20 +11,27 @@ import pytest
 
 from helpers.faces import Face
 from helpers.inference import MaskModel, Prediction, load_mask_model
-from helpers.video import FrameAnnotator, annotate_video, make_demo_clip, matches, open_video, scene
+from helpers.samples import GRACE_HOPPER_FACE, face_crop, grace_hopper
+from helpers.video import FrameAnnotator, make_clip, matches, open_video, scene, write_video
+
+FACES = [
+    (np.asarray(face_crop(grace_hopper(), GRACE_HOPPER_FACE, 0.45)), label) for label in ("mask", "no_mask")
+]
 
 
 class SceneDetector:
-    """Finds exactly the faces pasted into the scene (the pipeline without a detector model)."""
+    """Finds exactly the faces pasted into the scene at time t (the pipeline without a detector model)."""
 
     name = "scene"
     description = "scene truth"
 
-    def __init__(self, n_faces: int) -> None:
-        self.n_faces = n_faces
+    def __init__(self, faces: list[tuple[np.ndarray, str]]) -> None:
+        self.faces, self.frame = faces, 0
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        return [Face(face.box, 1.0) for face in scene(self.n_faces)[1]]
+        truth = scene(self.faces, t=self.frame / 4)[1]
+        self.frame += 1
+        return [Face(face.box, 1.0) for face in truth]
 
 
 @pytest.fixture(scope="module")
@@ -33,25 +40,30 @@ def model(tiny_checkpoint: Path) -> MaskModel:
 
 
 def test_scene_places_faces_inside_the_frame() -> None:
-    frame, truth = scene(5)
+    frame, truth = scene(FACES * 3)
     assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
-    assert [face.label for face in truth] == ["no_mask", "mask", "mask", "mask", "mask"]
+    assert [face.label for face in truth] == ["mask", "no_mask"] * 3
     for face in truth:
         x, y, w, h = face.box
         assert 0 <= x and x + w <= 640 and 0 <= y and y + h <= 480
     found = [Prediction.from_p_mask(0.9, box=truth[1].box)]
-    assert [p for _, p in matches(found, truth)] == [None, found[0], None, None, None]
+    assert matches(found, truth) == [None, found[0], None, None, None, None]
 
 
-def test_annotate_a_demo_clip(tmp_path: Path, model: MaskModel) -> None:
-    clip = make_demo_clip(tmp_path / "clip.mp4", n_faces=2, seconds=1, fps=5)
+def test_annotate_a_clip_and_time_it_after_warm_up(tmp_path: Path, model: MaskModel) -> None:
+    clip, truth = make_clip(tmp_path / "clip.mp4", FACES, seconds=1, fps=5)
+    assert truth == ["mask", "no_mask"]
     out = tmp_path / "out" / "annotated.mp4"
     out.parent.mkdir()
     out.write_bytes(b"an earlier result")
-    report = annotate_video(clip, out, FrameAnnotator(model, SceneDetector(2)))
+    annotator = FrameAnnotator(model, SceneDetector(FACES))
+    report = write_video(clip, out, annotator)
     assert report.frames == 5 and report.size == (640, 480) and report.faces_per_frame == 2
     assert sum(report.labels.values()) == 10 and set(report.stage_ms) == {"detect", "classify", "draw"}
-    assert report.fps > 0 and "frames/s end to end" in str(report)
+    assert report.frames_per_second > 0 and "frames/s after warm-up" in str(report)
+    assert len(annotator.seconds["detect"]) == 5, (
+        "every frame timed; the first two are left out of the figures"
+    )
     assert out.stat().st_size > 1000 and not list(out.parent.glob("*.part*"))
     assert open_video(out).get(7) == 5  # cv2.CAP_PROP_FRAME_COUNT: the annotated copy has every frame
 
@@ -65,8 +77,8 @@ def test_bad_videos_are_named(tmp_path: Path, model: MaskModel) -> None:
     fake.write_text("not a video")
     out = tmp_path / "out.mp4"
     with pytest.raises(ValueError, match="fake.mp4: OpenCV cannot read it as a video"):
-        annotate_video(fake, out, FrameAnnotator(model, SceneDetector(1)))
-    assert not out.exists()
+        write_video(fake, out, FrameAnnotator(model, SceneDetector(FACES)))
+    assert not out.exists() and not list(tmp_path.glob("*.part*"))
 
 
 def test_webcam_without_camera_is_one_error_line(tiny_checkpoint: Path) -> None:
@@ -85,9 +97,9 @@ def test_interrupted_run_keeps_the_earlier_output(tmp_path: Path, model: MaskMod
         def detect(self, image: np.ndarray) -> list[Face]:
             raise KeyboardInterrupt
 
-    clip = make_demo_clip(tmp_path / "clip.mp4", n_faces=1, seconds=1, fps=5)
+    clip, _ = make_clip(tmp_path / "clip.mp4", FACES[:1], seconds=1, fps=5)
     out = tmp_path / "annotated.mp4"
     out.write_bytes(b"an earlier result")
     with pytest.raises(KeyboardInterrupt):
-        annotate_video(clip, out, FrameAnnotator(model, Failing(1)))
+        write_video(clip, out, FrameAnnotator(model, Failing(FACES[:1])))
     assert out.read_bytes() == b"an earlier result" and not list(tmp_path.glob("*.part*"))
