@@ -36,10 +36,8 @@ from torchvision import transforms
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from helpers import training
+from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD
 from helpers.data import (
-    CLASS_NAMES,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
     CourseData,
     DataLayoutError,
     DataSource,
@@ -50,8 +48,9 @@ from helpers.data import (
     list_files,
     load_course_data,
 )
-from helpers.models import MaskClassifier, WeightsUnavailableError, build_model, freeze_features, small_cnn
+from helpers.models import build_model
 from helpers.runtime import describe_environment, display_path, pick_device, record_result
+from helpers.weights import WeightsUnavailableError
 
 DEFAULT_IMAGES = 400  # the seed-style VGG16 loop runs at a few images/s on a 2-core CPU: 400 keeps it minutes
 SEED_BATCH_SIZE = 20
@@ -125,8 +124,8 @@ def log(message: str) -> None:
 
 @contextlib.contextmanager
 def quiet() -> Iterator[io.StringIO]:
-    """fit() prints a line per epoch and compute_features draws tqdm bars (even with progress=False): hide
-    them, but show them if something fails."""
+    """fit() prints a line per epoch and the frozen-layer pass draws progress bars: hide them, but show
+    them if something fails."""
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
@@ -390,7 +389,7 @@ def load_timed(source: DataSource, image_size: int) -> tuple[CourseData, float, 
 def measure_fit(
     label: str,
     group: str,
-    model: MaskClassifier,
+    model: nn.Module,
     source: DataSource,
     backbone: str,
     image_size: int,
@@ -407,8 +406,8 @@ def measure_fit(
     start = time.perf_counter()
     with (
         quiet(),
-        timing(training, "compute_features") as features,
-        timing(training, "_atomic_save") as saves,
+        timing(training, "_frozen_outputs") as features,
+        timing(training, "atomic_save") as saves,
     ):
         result = training.fit(model, data, plan.config, checkpoint, device=device, progress=False)
     seconds = time.perf_counter() - start
@@ -440,22 +439,18 @@ def measure_fit(
     return row, data
 
 
-def mobilenet_model() -> tuple[MaskClassifier, str]:
+def mobilenet_model() -> tuple[nn.Module, str]:
     """The course's CPU path with its real ImageNet weights (offline pip package) if installed."""
     try:
         with quiet():
             return build_model("mobilenet_v2"), "ImageNet weights"
     except WeightsUnavailableError:
-        model = build_model("mobilenet_v2", pretrained=False)
-        freeze_features(model)
-        return model, "random init, weights unavailable: speed only"
+        return build_model("mobilenet_v2", pretrained=False), "random init, weights unavailable: speed only"
 
 
-def vgg16_model() -> MaskClassifier:
+def vgg16_model() -> nn.Module:
     """Random-init VGG16 with frozen features: the same compute as the ImageNet model, so speed is fair."""
-    model = build_model("vgg16", pretrained=False)
-    freeze_features(model)
-    return model
+    return build_model("vgg16", pretrained=False)
 
 
 # ----------------------------------------------------------------------------------------------- paths
@@ -536,11 +531,11 @@ def run_transfer(setup: Setup) -> list[Measurement]:
 
 
 def run_cnn(setup: Setup) -> list[Measurement]:
-    """The same small_cnn() at 64 px: seed-style vs fit, so the ratio measures the pipeline, not the model."""
+    """The same SmallCNN at 64 px: seed-style vs fit, so the ratio measures the pipeline, not the model."""
     ours, data = measure_fit(
-        "ours small_cnn() 64 px, fit",
+        "ours SmallCNN 64 px, fit",
         "cnn",
-        small_cnn(),
+        build_model("cnn", pretrained=False),
         setup.subset_source(),
         "cnn",
         CNN_SIZE,
@@ -549,9 +544,9 @@ def run_cnn(setup: Setup) -> list[Measurement]:
         setup.device,
     )
     dataset = seed_dataset(setup.layout, setup.originals(data), seed_cnn_transform())
-    model = small_cnn()
+    model = build_model("cnn", pretrained=False)
     seed = measure_seed(
-        "seed-style small_cnn() 64 px",
+        "seed-style SmallCNN 64 px",
         "cnn",
         (model, torch.optim.Adam(model.parameters(), lr=1e-3)),
         dataset,

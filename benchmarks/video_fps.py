@@ -3,8 +3,9 @@
     python benchmarks/video_fps.py [--model CKPT ...] [--yunet-model PATH] [--frames 60]
 
 Frames are test scenes from helpers.video.scene: real faces (matplotlib's Grace Hopper photo, unmasked and
-with synthetic masks of four colours) pasted on a background, drifting sideways, so every run sees the same
-pixels and the true label of each face is known. For each model, three ways are timed in the same run:
+with synthetic masks of four colours, cropped loosely) pasted on a background, drifting sideways, so every
+run sees the same pixels and the true label of each face is known. For each model, three ways are timed in
+the same run:
 
 - baseline: what a typical tutorial does: detect on the full 640x480 frame, then one forward pass per face;
 - course:   helpers.video.FrameAnnotator: detect on the frame shrunk to 480 px, all faces in one batch;
@@ -26,10 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.course import course_model
+from helpers.demo_data import add_synthetic_mask
 from helpers.faces import MAX_SIDE, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector
 from helpers.inference import MaskModel, load_mask_model
 from helpers.runtime import describe_environment, record_result
+from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, MASK_COLOURS, face_crop, grace_hopper
 from helpers.video import FrameAnnotator, matches, scene
+
+
+def portrait_faces() -> list[tuple[np.ndarray, str]]:
+    """The portrait unmasked, then with each synthetic mask colour, cropped loosely as in a scene."""
+    photo = grace_hopper()
+    versions = [(photo, "no_mask")]
+    versions += [
+        (add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, rgb), "mask") for rgb in MASK_COLOURS.values()
+    ]
+    return [(np.asarray(face_crop(image, GRACE_HOPPER_FACE, 0.45)), label) for image, label in versions]
 
 
 class OneByOne:
@@ -43,24 +57,24 @@ class OneByOne:
 
 
 def measure(annotator: FrameAnnotator, n_faces: int, frames: int) -> dict:
-    """Time the annotator on drifting scenes; the first 3 frames are warm-up and not counted."""
-    warm_up = 3
+    """Time the annotator on drifting scenes; the first frames are warm-up and not counted."""
+    faces = (portrait_faces() * n_faces)[:n_faces]
     right = found = total = extra = 0
+    warm_up = 3
     for i in range(frames + warm_up):
-        frame, truth = scene(n_faces, t=(i % 20) / 19)
-        _, predictions = annotator(frame)
+        frame, truth = scene(faces, t=(i % 20) / 19)
+        annotator(frame)
         if i >= warm_up:
-            pairs = matches(predictions, truth)
-            extra += len(predictions) - sum(prediction is not None for _, prediction in pairs)
-            for face, prediction in pairs:
+            said = matches(annotator.answers[-1], truth)
+            extra += len(annotator.answers[-1]) - sum(answer is not None for answer in said)
+            for face, answer in zip(truth, said, strict=True):
                 total += 1
-                found += prediction is not None
-                right += prediction is not None and prediction.label == face.label
-    stage_ms = annotator.stage_ms(skip=warm_up)
+                found += answer is not None
+                right += answer is not None and answer.label == face.label
     per_frame = [sum(times) for times in zip(*(t[warm_up:] for t in annotator.seconds.values()), strict=True)]
     return {
         "fps": 1 / float(np.median(per_frame)),
-        "stage_ms": stage_ms,
+        "stage_ms": {stage: 1000 * float(np.median(t[warm_up:])) for stage, t in annotator.seconds.items()},
         "faces_found": f"{found}/{total}",
         "labelled_right": f"{right}/{total}",
         "extra_boxes": extra,
@@ -71,28 +85,22 @@ def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -
     results = {}
     for checkpoint in checkpoints:
         with contextlib.redirect_stdout(sys.stderr):
-            model = load_mask_model(checkpoint, device="cpu")
-        ways = {
-            "baseline": (OneByOne(model), MAX_SIDE),
-            "course": (model, VIDEO_MAX_SIDE),
-        }
+            model = load_mask_model(checkpoint or course_model().path, device="cpu")
+        ways = {"baseline": (OneByOne(model).p_mask, MAX_SIDE), "course": (model.p_mask, VIDEO_MAX_SIDE)}
         with tempfile.TemporaryDirectory() as folder:
             try:
                 from helpers.export import OnnxMaskModel, export_onnx
 
-                ways["course + OpenCV DNN"] = (
-                    OnnxMaskModel(export_onnx(model, Path(folder) / "m.onnx")),
-                    VIDEO_MAX_SIDE,
-                )
+                onnx = OnnxMaskModel(export_onnx(model, Path(folder) / "m.onnx"))
+                ways["course + OpenCV DNN"] = (onnx.p_mask, VIDEO_MAX_SIDE)
             except RuntimeError as exc:  # onnx not installed
                 print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
             for n_faces in (1, 5):
-                for way, (classifier, max_side) in ways.items():
+                for way, (classify, max_side) in ways.items():
                     detector = make_detector("yunet", yunet_model, max_side=max_side)
-                    annotator = FrameAnnotator(classifier, detector)  # type: ignore[arg-type]
-                    results[(model.name, model.model.backbone, model.image_size, n_faces, way)] = measure(
-                        annotator, n_faces, frames
-                    )
+                    annotator = FrameAnnotator(model, detector, classify)
+                    key = (model.name, model.net.backbone, model.image_size, n_faces, way)
+                    results[key] = measure(annotator, n_faces, frames)
     return results
 
 
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "--model", type=Path, nargs="*", help="checkpoints (default: the course's best model)"
     )
     parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the cache)"
+        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the course's own file)"
     )
     parser.add_argument("--frames", type=int, default=60, help="timed frames per case (default 60)")
     args = parser.parse_args(argv)

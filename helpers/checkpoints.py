@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
-from helpers.data import CourseData
 from helpers.models import build_model
 from helpers.runtime import display_path
+
+if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
+    from helpers.data import CourseData
 
 CHECKPOINT_FORMAT = "face-mask-course checkpoint v2"
 

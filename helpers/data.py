@@ -35,7 +35,7 @@ SPLIT_ALIASES = {
     "val": {"val", "valid", "validation", "dev"},
     "test": {"test", "testing"},
 }
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
 # Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
 QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
@@ -378,22 +378,23 @@ def _prune_cache(cache_dir: Path, keep: int | None = None) -> None:
 
 
 def _load_scan(cache_dir: Path, key: str, entries: list[FileEntry]) -> Scan | None:
+    """The cached scan, or None when it is missing, damaged or of another layout: then the files are read."""
+    by_path = {str(e.path): e for e in entries}
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
         pixels = np.load(cache_dir / f"{key}.npy")
-    except (OSError, ValueError, KeyError):
-        return None  # missing or damaged cache: scan again
-    by_path = {str(e.path): e for e in entries}
-    if len(meta["kept"]) != len(pixels) or any(p not in by_path for p in meta["kept"]):
+        if len(meta["kept"]) != len(pixels) or any(p not in by_path for p in meta["kept"]):
+            return None
+        return Scan(
+            entries=[by_path[p] for p in meta["kept"]],
+            pixels=pixels,
+            sha1=meta["sha1"],
+            dhash=meta["dhash"],
+            sizes=np.array(meta["sizes"], dtype=np.int64).reshape(-1, 2),
+            skipped=[tuple(s) for s in meta["skipped"]],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return Scan(
-        entries=[by_path[p] for p in meta["kept"]],
-        pixels=pixels,
-        sha1=meta["sha1"],
-        dhash=meta["dhash"],
-        sizes=np.array(meta["sizes"], dtype=np.int64).reshape(-1, 2),
-        skipped=[tuple(s) for s in meta["skipped"]],
-    )
 
 
 # ----------------------------------------------------------------------------------------------- report

@@ -24,7 +24,7 @@ def draw_label(
     """White text on a filled bar above the box (inside it at the picture's top edge), sized to the box:
     readable on small faces, never wider than the picture."""
     font, x, y, width = cv2.FONT_HERSHEY_SIMPLEX, box[0], box[1], image.shape[1]
-    scale = max(0.35, min(box[2], width) / 180)
+    scale = max(0.3, min(box[2], width) / 180)
     (text_w, _), _ = cv2.getTextSize(text, font, scale, 1)
     scale = min(scale, scale * (width - 6) / text_w)  # shrink until it fits across the picture
     thickness = max(1, round(1.6 * scale))

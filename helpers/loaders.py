@@ -9,15 +9,13 @@ that saves. `FeatureBatches` serves a frozen backbone's stored outputs (lesson 0
 from __future__ import annotations
 
 import math
-import os
-import platform
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from helpers.constants import CLASS_NAMES, SPLITS
-from helpers.data import CourseData
 from helpers.preprocess import (
     AUGMENTATION,
     Augmentation,
@@ -26,6 +24,9 @@ from helpers.preprocess import (
     eval_transform,
     train_transform,
 )
+
+if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
+    from helpers.data import CourseData
 
 
 # Kept identical in notebooks/01_data_loaders_and_augmentation.ipynb (the lesson writes it).
@@ -55,15 +56,6 @@ def make_loaders(data: CourseData, batch_size: int = 64, num_workers: int = 0) -
         dataset = FaceDataset(data.splits[split].images, data.splits[split].labels, transform)
         loaders[split] = DataLoader(dataset, batch_size, shuffle=training, num_workers=num_workers)
     return loaders
-
-
-def default_num_workers() -> int:
-    """0 where worker processes hang or cost more than they save: Windows and macOS notebooks (spawn), and
-    small machines; with images already decoded, a few workers are plenty elsewhere."""
-    cores = os.cpu_count() or 1
-    if platform.system() in {"Windows", "Darwin"} or cores <= 2:
-        return 0
-    return min(4, cores - 1)
 
 
 # ----------------------------------------------------------------------------------------------- batched

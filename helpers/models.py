@@ -140,10 +140,6 @@ def unfreeze_last_blocks(model: nn.Module, blocks: int) -> None:
         layer.requires_grad_(True)
 
 
-def features_frozen(model: nn.Module) -> bool:
-    return not any(p.requires_grad for p in model.features.parameters())
-
-
 # ----------------------------------------------------------------------------------------------- facts
 @dataclass(frozen=True)
 class ModelFacts:

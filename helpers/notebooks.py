@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import json
 import os
+import re
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -140,28 +143,66 @@ def tagged_figures(folder: Path = BUILD) -> dict[str, tuple[str, bytes]]:
     return found
 
 
+def _without_paths(text: str) -> str:
+    """A machine's folders stay out of committed files: every absolute path becomes its last part."""
+    return re.sub(r"(?:/[^/\s,;]+)+/([^/\s,;]+)", r"\1", text)
+
+
+def _figure_model(record: dict) -> str:
+    """The model (and its weights) a notebook's figures show, from what it recorded."""
+    if "best" in record and isinstance(record["best"], dict) and "weights" in record["best"]:
+        return f"{record['best'].get('backbone', '')} ({record['best']['weights']})"
+    return str(record.get("model") or record.get("weights") or "no model")
+
+
+def _stamp(png: bytes, note: str) -> bytes:
+    """The figure with a line under it saying which run made it: data, model, hardware, command."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    figure = Image.open(io.BytesIO(png)).convert("RGB")
+    font = ImageFont.load_default(size=12)
+    lines = textwrap.wrap(note, width=max(40, figure.width // 7))
+    strip = Image.new("RGB", (figure.width, 8 + 16 * len(lines)), "white")
+    for i, line in enumerate(lines):
+        ImageDraw.Draw(strip).text((8, 4 + 16 * i), line, fill=(70, 70, 70), font=font)
+    stamped = Image.new("RGB", (figure.width, figure.height + strip.height), "white")
+    stamped.paste(figure, (0, 0))
+    stamped.paste(strip, (0, figure.height))
+    out = io.BytesIO()
+    stamped.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def write_figures(out_dir: Path = FIGURES, folder: Path = BUILD) -> list[Path]:
-    """The tagged figures as PNG files, and figures.json saying which run made them (data, weights,
-    hardware), from the results the notebooks recorded."""
+    """The tagged figures as PNG files, each stamped with the data, model and hardware of the run that made it
+    (from what the notebooks recorded), and figures.json with the same facts."""
     from helpers.runtime import work_dir
 
     figures = tagged_figures(folder)
     if not figures:
         raise SystemExit(f"no tagged figures in {folder}: run the notebooks first (make run)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, (_notebook, png) in sorted(figures.items()):
-        path = out_dir / f"{name}.png"
-        path.write_bytes(png)
-        written.append(path)
     results = {p.stem: json.loads(p.read_text()) for p in sorted((work_dir() / "results").glob("*.json"))}
-    run = {
-        "figures": {name: notebook for name, (notebook, _) in sorted(figures.items())},
-        "environment": results.get("01_data", {}).get("environment"),
-        "data": results.get("01_data", {}).get("data"),
-        "models": {key: value.get("model") for key, value in results.items() if "model" in value},
-    }
-    (out_dir / "figures.json").write_text(json.dumps(run, indent=2) + "\n")
+    records = {name[:2]: record for name, record in results.items()}
+    env = results.get("01_data", {}).get("environment", {})
+    hardware = f"{env.get('device', '?')} ({env.get('gpu', env.get('cpu_threads', '?') + ' CPU threads')})"
+    versions = f"torch {env.get('torch', '?')}, OpenCV {env.get('opencv', '?')}"
+    data = _without_paths(results.get("01_data", {}).get("data", "unknown data")).removeprefix("Data: ")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    facts, written = {}, []
+    for name, (notebook, png) in sorted(figures.items()):
+        model = _without_paths(_figure_model(records.get(notebook[:2], {})))
+        note = f"{notebook}, `make figures`: data {data}; model {model}; {hardware}, {versions}"
+        facts[name] = {
+            "notebook": notebook,
+            "data": data,
+            "model": model,
+            "hardware": hardware,
+            "versions": versions,
+        }
+        path = out_dir / f"{name}.png"
+        path.write_bytes(_stamp(png, note.replace("\u2014", "-")))  # the default font has no dashes
+        written.append(path)
+    (out_dir / "figures.json").write_text(json.dumps(facts, indent=2) + "\n")
     return written
 
 

@@ -167,21 +167,3 @@ def show_images(
     if title:
         fig.suptitle(title)
     return fig
-
-
-def show_detections(
-    images: dict[str, np.ndarray], detectors: dict
-) -> tuple[Figure, dict[str, dict[str, int]]]:
-    """Each detector's boxes on the same images, a row per detector; returns the figure and face counts."""
-    from helpers.drawing import draw_faces
-
-    counts: dict[str, dict[str, int]] = {}
-    drawn, titles = [], []
-    for name, detector in detectors.items():
-        for image_name, image in images.items():
-            faces = detector.detect(image)
-            counts.setdefault(name, {})[image_name] = len(faces)
-            drawn.append(draw_faces(image, faces))
-            titles.append(f"{image_name}\n{name}: {len(faces)} face(s)")
-    figure = show_images(drawn, titles, columns=len(images), size=2.6)
-    return figure, counts

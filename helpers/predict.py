@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--faces", action="store_true", help="also find every face and classify each")
     parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
     parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or cache)"
+        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
     )
     parser.add_argument(
         "--margin", type=float, default=FACE_MARGIN, help="face crop margin (share of the box)"

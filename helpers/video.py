@@ -14,18 +14,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from helpers.constants import CLASS_NAMES, FACE_MARGIN
-from helpers.data import SplitData
 from helpers.drawing import draw_predictions
 from helpers.faces import FaceDetector
 from helpers.images import read_image
 from helpers.inference import MaskModel, Prediction, crop_face
 from helpers.runtime import display_path
+
+if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
+    from helpers.data import SplitData
 
 STAGES = ("detect", "classify", "draw")
 FOURCC = "mp4v"  # MPEG-4 in .mp4: written by every opencv-python wheel without extra codecs

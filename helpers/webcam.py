@@ -16,7 +16,6 @@ from pathlib import Path
 import cv2
 
 from helpers.checkpoints import CheckpointError
-from helpers.course import course_model
 from helpers.faces import DETECTORS, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector, quiet_opencv
 from helpers.inference import load_mask_model
 from helpers.video import FrameAnnotator
@@ -31,9 +30,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, help="checkpoint (default: the course's best model)")
     parser.add_argument("--detector", choices=list(DETECTORS), default="yunet")
     parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or cache)"
+        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
     )
     return parser.parse_args(argv)
+
+
+def best_checkpoint() -> Path:
+    """The course's best checkpoint for the data in use; an app never trains one by itself."""
+    from helpers.evaluation import find_checkpoints
+
+    search = find_checkpoints()
+    if search.best() is None:
+        raise CheckpointError(
+            f"no trained model for this data yet ({search}); run lessons 02-05 or python -m helpers.train"
+        )
+    return search.best().path
 
 
 def open_camera(index: int) -> cv2.VideoCapture:
@@ -70,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     camera = None
     try:
         camera = open_camera(args.camera)
-        model = load_mask_model(args.model or course_model().path)
+        model = load_mask_model(args.model or best_checkpoint())
         detector = make_detector(args.detector, args.yunet_model, max_side=VIDEO_MAX_SIDE)
         print(f"Model: {model.describe()}\nDetector: {detector.description}\nPress q in the window to quit.")
         frames = run(camera, FrameAnnotator(model, detector))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -206,3 +208,14 @@ def test_labels_fit_across_any_picture(size: tuple[int, int]) -> None:
     drawn = draw_predictions(image, [Prediction.from_p_mask(0.2)])  # "no mask 80%" across the top
     columns = np.flatnonzero(drawn.max(axis=(0, 2)))
     assert columns.max() < size[0] and columns.max() - columns.min() > size[0] * 0.3, "readable, not clipped"
+
+
+def test_predicting_does_not_load_the_data_scanner_or_training() -> None:
+    """The app, the CLI and the export import what prediction needs, not the scanner and demo generator."""
+    code = (
+        "import sys, helpers.inference, helpers.predict, helpers.export, helpers.video, helpers.drawing\n"
+        "heavy = {'helpers.data', 'helpers.demo_data', 'helpers.training'}\n"
+        "print(sorted(m for m in sys.modules if m in heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
