@@ -48,11 +48,6 @@ class Predictions:
     def report(self) -> ClassificationReport:
         return ClassificationReport.from_predictions(self.labels, self.predicted, self.class_names)
 
-    def mistakes(self) -> np.ndarray:
-        """Indices of wrong predictions, most confident mistakes first."""
-        wrong = np.flatnonzero(self.predicted != self.labels)
-        return wrong[np.argsort(-self.probabilities[wrong].max(axis=1))]
-
 
 def evaluate(model: nn.Module, split: SplitData) -> Predictions:
     """Probabilities for every image of a split (lesson 02's run_model), with the loss, for reports."""

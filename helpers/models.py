@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import torch
 import torchvision
@@ -141,27 +140,6 @@ def unfreeze_last_blocks(model: nn.Module, blocks: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- facts
-@dataclass(frozen=True)
-class ModelFacts:
-    backbone: str
-    weights: str
-    total: int
-    trainable: int
-    ms_per_image: float | None = None
-
-    @property
-    def frozen(self) -> int:
-        return self.total - self.trainable
-
-    def row(self) -> str:
-        cost = f"{self.ms_per_image:8.1f}" if self.ms_per_image is not None else f"{'-':>8}"
-        counts = f"{self.total:>12,} {self.trainable:>12,} {self.frozen:>12,}"
-        return f"{self.backbone:<13} {counts} {cost}   {self.weights}"
-
-
-FACTS_HEADER = f"{'model':<13} {'parameters':>12} {'trainable':>12} {'frozen':>12} {'ms/img':>8}   weights"
-
-
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """(all, trainable) parameter counts."""
     params = list(model.parameters())
@@ -183,9 +161,3 @@ def inference_ms_per_image(
         seconds = (time.perf_counter() - start) / repeats
     model.train(was_training)
     return 1000 * seconds / batch_size
-
-
-def model_facts(model: nn.Module, image_size: int | None = None) -> ModelFacts:
-    total, trainable = count_parameters(model)
-    cost = inference_ms_per_image(model, image_size) if image_size else None
-    return ModelFacts(model.backbone, model.weights, total, trainable, cost)

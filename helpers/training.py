@@ -392,6 +392,12 @@ def fit(
     resume=True continues an interrupted run from <checkpoint>.resume.pt (same settings, same data) up to
     config.epochs; a fresh run keeps any earlier checkpoint as <name>.previous.pt.
     """
+    if not all(hasattr(model, name) for name in ("backbone", "weights", "features", "head")):
+        raise ValueError(
+            f"fit() got a {type(model).__name__} without the labels a checkpoint needs (backbone, weights): "
+            "build it with helpers.models.build_model, e.g. build_model('cnn', pretrained=False) for lesson "
+            "02's SmallCNN, or train it with lesson 04's train_epochs and save_checkpoint(..., backbone=...)"
+        )
     config = config or TrainConfig()
     device = device or pick_device()
     checkpoint = Path(checkpoint) if checkpoint else default_checkpoint(model.backbone)
@@ -436,10 +442,8 @@ def fit(
     one_epoch = partial(run_epoch, trainable, batches, loss_fn, optimizer, scheduler)
     history = train_epochs(one_epoch, config.epochs, config.patience, on_epoch, history)
     best = best_row(history)
-    model.load_state_dict(read_checkpoint(checkpoint)["model"])
-    save_checkpoint(
-        checkpoint, model, data, history, config=asdict(config), best=best
-    )  # with the full curves
+    model.load_state_dict(read_checkpoint(checkpoint)["model"])  # back to the best epoch
+    save_checkpoint(checkpoint, model, data, history, config=asdict(config), best=best)  # with all the curves
     stopped_early = len(history) < config.epochs
     if stopped_early:
         notes.append(f"Stopped early: no better validation score for {config.patience} epochs.")

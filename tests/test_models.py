@@ -14,7 +14,7 @@ from helpers.models import (
     SmallCNN,
     build_model,
     count_parameters,
-    model_facts,
+    inference_ms_per_image,
     unfreeze_last_blocks,
 )
 from helpers.training import split_frozen
@@ -123,7 +123,8 @@ def test_weights_download_into_torch_cache(
     assert origin.startswith("a download from")
 
 
-def test_model_facts_row() -> None:
-    facts = model_facts(build_model("cnn", pretrained=False), image_size=32)
-    assert facts.total == facts.trainable > 0 and facts.frozen == 0 and facts.ms_per_image > 0
-    assert "cnn" in facts.row()
+def test_cost_per_image_and_parameter_counts() -> None:
+    model = build_model("cnn", pretrained=False)
+    total, trainable = count_parameters(model)
+    assert total == trainable == 393_618 and inference_ms_per_image(model, 32) > 0
+    assert model.training, "timing leaves the model in the mode it found it in"

@@ -227,3 +227,12 @@ def test_class_weights_and_balanced_sampler() -> None:
     order = epoch_order(labels, True, torch.Generator().manual_seed(0))
     share = (labels[order] == 1).float().mean().item()
     assert 0.35 < share < 0.65
+
+
+def test_fit_names_an_unlabelled_model(tiny_data: CourseData, tmp_path: Path) -> None:
+    from helpers.models import SmallCNN
+
+    with pytest.raises(
+        ValueError, match="SmallCNN without the labels.*build_model\\('cnn', pretrained=False\\)"
+    ):
+        fit(SmallCNN((4, 8)), tiny_data, TrainConfig(epochs=1), tmp_path / "x.pt", device=CPU, progress=False)
