@@ -214,6 +214,8 @@ def scene(
 ) -> tuple[np.ndarray, list[SceneFace]]:
     """An RGB picture with the faces (RGB arrays with their labels) on a grid, drifting sideways as t goes
     0 -> 1, and where each face is, with its true label."""
+    if not faces:
+        raise ValueError("a scene needs at least one face; the detector found none of the faces it was shown")
     width, height = size
     frame = _background(width, height, seed).copy()
     columns = min(len(faces), max(1, width // (face_px + 10)))
@@ -266,23 +268,22 @@ def scene_faces(
             queue[CLASS_NAMES[label]].append(path)
     chosen: dict[str, list[np.ndarray]] = {name: [] for name in CLASS_NAMES}
     tried = dict.fromkeys(CLASS_NAMES, 0)
-    for _ in range(limit):
+    while True:  # every round swaps out at least one face or ends: the queues are finite
         for name in CLASS_NAMES:  # top up each label from its queue
             while len(chosen[name]) < per_class and tried[name] < len(queue[name]):
                 chosen[name].append(read_image(queue[name][tried[name]]))
                 tried[name] += 1
         faces = _alternating(chosen)
         missed = set()
-        for t in times:
+        for t in times if faces else ():
             frame, truth = scene(faces, t=t, face_px=face_px)
             missed |= {i for i, hit in enumerate(matches(detector.detect(frame), truth)) if hit is None}
         if not missed:
-            break
-        for i in sorted(missed, reverse=True):
+            found = {name: f"{len(chosen[name])} found of {tried[name]} tried" for name in CLASS_NAMES}
+            return faces, found
+        for i in missed:
             face, name = faces[i]
             chosen[name] = [f for f in chosen[name] if f is not face]
-    found = {name: f"{len(chosen[name])} found of {tried[name]} tried" for name in CLASS_NAMES}
-    return _alternating(chosen), found
 
 
 def _alternating(chosen: dict[str, list[np.ndarray]]) -> list[tuple[np.ndarray, str]]:

@@ -12,7 +12,7 @@ import pytest
 from helpers.faces import Face
 from helpers.inference import MaskModel, Prediction, load_mask_model
 from helpers.samples import GRACE_HOPPER_FACE, face_crop, grace_hopper
-from helpers.video import FrameAnnotator, make_clip, matches, open_video, scene, write_video
+from helpers.video import FrameAnnotator, make_clip, matches, open_video, scene, scene_faces, write_video
 
 FACES = [
     (np.asarray(face_crop(grace_hopper(), GRACE_HOPPER_FACE, 0.45)), label) for label in ("mask", "no_mask")
@@ -103,3 +103,44 @@ def test_interrupted_run_keeps_the_earlier_output(tmp_path: Path, model: MaskMod
     with pytest.raises(KeyboardInterrupt):
         write_video(clip, out, FrameAnnotator(model, Failing(FACES[:1])))
     assert out.read_bytes() == b"an earlier result" and not list(tmp_path.glob("*.part*"))
+
+
+def test_scene_faces_swap_out_what_the_detector_misses(tmp_path: Path) -> None:
+    """Faces are taken in file order; one the detector misses (here: the red one) is replaced by the next."""
+    import torch
+    from PIL import Image
+
+    from helpers.data import SplitData
+
+    colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30)]  # red, green, blue: mask
+    paths = []
+    for i, rgb in enumerate(colours):
+        paths.append(tmp_path / f"{i}.png")
+        Image.new("RGB", (40, 40), rgb).save(paths[-1])
+    split = SplitData(torch.zeros(4, 3, 8, 8, dtype=torch.uint8), torch.tensor([0, 0, 0, 1]), paths)
+
+    class ColourDetector:
+        """Finds each pasted square by its colour, except the red one."""
+
+        name, description = "colour", "colour"
+
+        def detect(self, image: np.ndarray) -> list[Face]:
+            faces = []
+            for rgb in colours[1:]:
+                ys, xs = np.nonzero((image == rgb).all(axis=2))
+                if len(xs):
+                    box = (
+                        int(xs.min()),
+                        int(ys.min()),
+                        int(xs.max() - xs.min() + 1),
+                        int(ys.max() - ys.min() + 1),
+                    )
+                    faces.append(Face(box, 1.0))
+            return faces
+
+    faces, tried = scene_faces(split, ColourDetector(), per_class=1, times=(0.0, 0.5, 1.0))
+    assert [tuple(face[0, 0]) for face, _ in faces] == [colours[1], colours[3]], "green replaced red"
+    assert [label for _, label in faces] == ["mask", "no_mask"]
+    assert tried == {"mask": "1 found of 2 tried", "no_mask": "1 found of 1 tried"}
+    with pytest.raises(ValueError, match="at least one face"):
+        scene([])
