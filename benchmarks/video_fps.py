@@ -74,7 +74,7 @@ def measure(annotator: FrameAnnotator, n_faces: int, frames: int) -> dict:
     per_frame = [sum(times) for times in zip(*(t[warm_up:] for t in annotator.seconds.values()), strict=True)]
     return {
         "fps": 1 / float(np.median(per_frame)),
-        "stage_ms": {stage: 1000 * float(np.median(t[warm_up:])) for stage, t in annotator.seconds.items()},
+        "stage_ms": annotator.stage_ms(skip=warm_up),
         "faces_found": f"{found}/{total}",
         "labelled_right": f"{right}/{total}",
         "extra_boxes": extra,

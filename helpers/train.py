@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 from helpers.checkpoints import CheckpointError
-from helpers.constants import IMAGENET_MEAN, IMAGENET_STD
 from helpers.data import DataLayoutError, load_course_data
 from helpers.evaluation import evaluate
-from helpers.inference import MaskModel
+from helpers.inference import load_mask_model
 from helpers.models import BACKBONES, build_model, unfreeze_last_blocks
 from helpers.runtime import describe_environment, pick_device, seed_everything
 from helpers.samples import run_photo_checks
@@ -75,8 +74,8 @@ def run(args: argparse.Namespace) -> dict:
     result = fit(model, data, plan.config, out, resume=args.resume, device=pick_device())
     test = evaluate(model, data.splits["test"])
     report = test.report()
-    mask_model = MaskModel(model, plan.image_size, IMAGENET_MEAN, IMAGENET_STD, out.stem, model.weights, "")
-    photos = run_photo_checks(mask_model)  # a real face from outside the data, masked and not
+    # A real face from outside the data, masked and not, through the saved checkpoint as an app would load it.
+    photos = run_photo_checks(load_mask_model(result.checkpoint))
     hardware = describe_environment()
     return {
         "model": args.model,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -307,6 +307,16 @@ def _image_batches(data: CourseData, config: TrainConfig, device: torch.device) 
     }
 
 
+def _run_identity(model: nn.Module, data: CourseData) -> dict:
+    """What a resume file shares with the run that continues it: model, input size, trainable layers, data."""
+    return {
+        "backbone": model.backbone,
+        "image_size": data.image_size,
+        "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
+        "fingerprint": data_fingerprint(data),
+    }
+
+
 class _AfterEpoch:
     """fit()'s on_epoch: the best checkpoint when the epoch is the best, the resume file, a printed line."""
 
@@ -337,10 +347,7 @@ class _AfterEpoch:
             "scheduler": self.scheduler.state_dict(),
             "history": history,
             "config": config,
-            "backbone": self.model.backbone,
-            "image_size": self.data.image_size,
-            "trainable": [name for name, p in self.model.named_parameters() if p.requires_grad],
-            "fingerprint": data_fingerprint(self.data),
+            **_run_identity(self.model, self.data),
         }
         atomic_save(resume, resume_path(self.checkpoint))
         print(
@@ -359,13 +366,7 @@ def _read_resume(path: Path, model: nn.Module, data: CourseData) -> dict:
         raise CheckpointError(f"{path}: not a readable resume file ({type(exc).__name__}: {exc})") from None
     if not isinstance(state, dict) or state.get("format") != "face-mask-course resume state":
         raise CheckpointError(f"{path}: not a resume file saved by fit(); start a fresh run (resume=False)")
-    here = {
-        "backbone": model.backbone,
-        "image_size": data.image_size,
-        "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
-        "fingerprint": data_fingerprint(data),
-    }
-    for key, value in here.items():
+    for key, value in _run_identity(model, data).items():
         if state[key] != value:
             what = "other data" if key == "fingerprint" else f"{key}={state[key]!r}, this run has {value!r}"
             raise CheckpointError(
@@ -492,5 +493,4 @@ def recipe(backbone: str, **changes: object) -> Recipe:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(RECIPES)}")
     base = RECIPES[backbone]
     image_size = int(changes.pop("image_size", base.image_size))
-    fields = {name: getattr(base.config, name) for name in base.config.__dataclass_fields__}
-    return Recipe(image_size, TrainConfig(**{**fields, **changes}))
+    return Recipe(image_size, replace(base.config, **changes))  # replace() runs TrainConfig's checks

@@ -100,10 +100,10 @@ class FrameAnnotator:
         self.answers.append(predictions)
         return annotated
 
-    def stage_ms(self) -> dict[str, float]:
-        """Median milliseconds per frame for each stage, after the warm-up frames."""
+    def stage_ms(self, skip: int = WARMUP_FRAMES) -> dict[str, float]:
+        """Median milliseconds per frame for each stage, after the first `skip` (warm-up) frames."""
         return {
-            stage: 1000 * float(np.median(times[WARMUP_FRAMES:] or times))
+            stage: 1000 * float(np.median(times[skip:] or times))
             for stage, times in self.seconds.items()
         }
 

@@ -40,11 +40,12 @@ def best_checkpoint() -> Path:
     from helpers.evaluation import find_checkpoints
 
     search = find_checkpoints()
-    if search.best() is None:
+    best = search.best()
+    if best is None:
         raise CheckpointError(
             f"no trained model for this data yet ({search}); run lessons 02-05 or python -m helpers.train"
         )
-    return search.best().path
+    return best.path
 
 
 def open_camera(index: int) -> cv2.VideoCapture:
