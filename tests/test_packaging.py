@@ -78,6 +78,21 @@ def test_installed_versions_satisfy_the_requirements() -> None:
         assert requirement.specifier.contains(installed, prereleases=True), f"{requirement} but {installed}"
 
 
+def test_extras_have_lower_bounds_only_and_the_browser_test_installs_its_own() -> None:
+    """The extras (`export`; `browser`, Selenium for make test-browser only) follow the same rule."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for name, lines in extras.items():
+        for line in lines:
+            specifier = Requirement(line).specifier
+            assert specifier and all(s.operator == ">=" for s in specifier), f"extra {name}: {line}"
+    assert '".[browser]"' in (ROOT / "Makefile").read_text(), "make test-browser installs the browser extra"
+
+
+def test_ci_runs_the_browser_test_after_make_test() -> None:
+    commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert commands.index("make test") < commands.index("make test-browser")
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
