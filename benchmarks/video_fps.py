@@ -97,7 +97,7 @@ def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -
                 print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
             for n_faces in (1, 5):
                 for way, (classify, max_side) in ways.items():
-                    detector = make_detector("yunet", yunet_model, max_side=max_side)
+                    detector = make_detector("yunet", yunet_model, use="video", max_side=max_side)
                     annotator = FrameAnnotator(model, detector, classify)
                     key = (model.name, model.net.backbone, model.image_size, n_faces, way)
                     results[key] = measure(annotator, n_faces, frames)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
 from helpers.models import build_model
 from helpers.runtime import display_path
 
@@ -65,7 +65,7 @@ def checkpoint_facts(model: nn.Module, data: CourseData, **facts: object) -> dic
         "backbone": facts.get("backbone") or model.backbone,
         "options": dict(facts.get("options") or getattr(model, "options", {})),
         "weights": facts.get("weights") or model.weights,
-        "class_names": list(CLASS_NAMES),
+        "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
         "image_size": data.image_size,
         "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
         "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
@@ -147,15 +147,20 @@ def read_checkpoint(path: str | Path) -> dict:
     return payload
 
 
-def check_compatible(payload: dict, path: Path, backbone: str | None, class_names: tuple[str, ...]) -> None:
+def check_compatible(
+    payload: dict, path: Path, backbone: str | None, class_names: tuple[str, ...] | None
+) -> None:
+    """class_names None: the two-class course or the three-class mode, whichever the checkpoint has."""
     if backbone is not None and payload["backbone"] != backbone:
         raise CheckpointError(
             f"{path}: trained with backbone {payload['backbone']!r}, but {backbone!r} was expected. "
             "Use a checkpoint of that backbone, or build the model to match."
         )
-    if tuple(payload["class_names"]) != tuple(class_names):
+    allowed = (CLASS_NAMES, ALL_CLASS_NAMES) if class_names is None else (tuple(class_names),)
+    if tuple(payload["class_names"]) not in allowed:
         raise CheckpointError(
-            f"{path}: classes {payload['class_names']}, but this course predicts {list(class_names)}."
+            f"{path}: classes {payload['class_names']}, but this course predicts "
+            f"{' or '.join(str(list(c)) for c in allowed)}."
         )
 
 
@@ -168,13 +173,14 @@ def model_from_checkpoint(payload: dict, path: Path) -> nn.Module:
     except (RuntimeError, KeyError) as exc:
         raise CheckpointError(f"{path}: weights do not fit the {backbone} architecture ({exc})") from None
     model.weights = payload["weights"]
+    model.class_names = tuple(payload["class_names"])
     return model
 
 
 def load_checkpoint(
     path: str | Path,
     backbone: str | None = None,
-    class_names: tuple[str, ...] = CLASS_NAMES,
+    class_names: tuple[str, ...] | None = None,
     device: torch.device | str = "cpu",
 ) -> tuple[nn.Module, dict]:
     """A trained model ready for prediction (eval mode), with its checkpoint's facts (image size, metrics)."""

@@ -2,7 +2,8 @@
 
 The pipeline, in the order lesson 01 shows it:
   find_data()        which folder: argument -> MASK_DATA_DIR -> Kaggle input -> data/<name> -> built-in demo
-  find_layout()      pre-split (train/ valid/ test/) or flat class folders; folder names -> mask / no_mask
+  find_layout()      pre-split (train/ valid/ test/), flat class folders, or scene photos with boxed faces
+                     (images/ + annotations/, helpers.scenes); folder and box names -> mask / no_mask
   scan_images()      decode each file once: skip bad ones with a reason, resize into a uint8 cache on disk
   load_course_data() all of the above plus a leak-free split (helpers.splits): tensors per split and a report
 Lesson 01 then builds its Dataset and DataLoaders on these tensors (helpers.loaders).
@@ -24,10 +25,11 @@ import numpy as np
 import torch
 
 from helpers import demo_data
-from helpers.constants import CLASS_NAMES, SPLITS
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.images import ImageLoadError, decode_rgb, is_junk
 from helpers.preprocess import resize_square
 from helpers.runtime import KAGGLE_INPUT, display_path, project_root, quick_mode, work_dir
+from helpers.scenes import SIZE_BUCKETS, list_boxed_faces, scene_folders, size_bucket
 from helpers.splits import SPLIT_FRACTIONS, assign_splits, difference_hash, duplicate_groups, stable_hash
 
 SPLIT_ALIASES = {
@@ -35,14 +37,16 @@ SPLIT_ALIASES = {
     "val": {"val", "valid", "validation", "dev"},
     "test": {"test", "testing"},
 }
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
 # Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
 QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
 EXPECTED_LAYOUTS = (
     "either class folders directly (e.g. with_mask/ and without_mask/), or split folders train/, valid/ "
-    "(or validation/), test/, each holding the class folders (e.g. faceWithMask/ and faceWithoutMask/)"
+    "(or validation/), test/, each holding the class folders (e.g. faceWithMask/ and faceWithoutMask/), "
+    "or scene photos with every face boxed: images/ + annotations/ (PASCAL VOC XML, paired by file name)"
 )
+DATA_LIST_HELP = f"several datasets: MASK_DATA_DIR=first{os.pathsep}second (separated by {os.pathsep!r})"
 
 
 class DataLayoutError(ValueError):
@@ -58,7 +62,7 @@ def canonical_label(folder_name: str) -> str | None:
     name = re.sub(r"[^a-z]", "", folder_name.lower())
     if "mask" not in name or "incorrect" in name or "improper" in name:
         return None
-    if "without" in name or name.startswith(("no", "un")):
+    if "without" in name or "nomask" in name or name.startswith(("no", "un")):
         return "no_mask"
     return "mask"
 
@@ -73,11 +77,15 @@ class Layout:
     """Where the class folders of each split are. split None means flat: the course splits it."""
 
     root: Path
-    kind: str  # "pre-split" or "flat"
+    kind: str  # "pre-split", "flat" or "scenes"
     folders: dict[str | None, dict[str, list[Path]]]
+    scenes: tuple[Path, Path] | None = None  # (images, annotations) of a scene dataset
 
     def class_map(self) -> dict[str, str]:
         """Folder (relative to root) -> canonical label, to show learners how names were read."""
+        if self.scenes is not None:
+            images, notes = (p.relative_to(self.root) for p in self.scenes)
+            return {f"{images}/ + {notes}/": "faces cut out of the photos along their boxes"}
         return {
             str(folder.relative_to(self.root)): label
             for by_label in self.folders.values()
@@ -87,6 +95,11 @@ class Layout:
 
     def class_folder_parent(self) -> Path:
         """The folder holding the training class folders: what torchvision's ImageFolder expects."""
+        if self.kind in {"scenes", "several"}:
+            raise DataLayoutError(
+                f"{self.root}: {'scene photos with boxed faces' if self.scenes else 'several datasets'}, "
+                "not one set of class folders: ImageFolder cannot read it (load_course_data can)."
+            )
         by_label = self.folders.get("train") or self.folders[None]
         return by_label[CLASS_NAMES[0]][0].parent
 
@@ -119,6 +132,8 @@ def detect_layout(root: Path) -> Layout:
     root = Path(root)
     if not root.is_dir():
         raise DataLayoutError(f"{root}: not a folder. Expected {EXPECTED_LAYOUTS}.")
+    if (folders := scene_folders(root)) is not None:
+        return Layout(root, "scenes", {}, folders)
     subfolders = _subfolders(root)
     splits = {name: sub for sub in subfolders if (name := _split_name(sub.name))}
     if "train" in splits:
@@ -141,27 +156,39 @@ def detect_layout(root: Path) -> Layout:
         f"{root}: found {found}"
         + (f" and files {files}" if files else "")
         + f". Expected {EXPECTED_LAYOUTS}. "
-        "Folders named like 'mask_weared_incorrect' (3-class data) or images/ + annotations/ "
-        "(object-detection data) are not supported."
+        "Class folders named like 'mask_weared_incorrect' are not supported (scene datasets with that class "
+        "in their XML are)."
     )
 
 
-def find_layout(root: Path, max_depth: int = 3) -> Layout:
-    """detect_layout, also looking inside wrapper folders (a zip that unpacks to dataset/with_mask/...)."""
+def find_datasets(root: Path, max_depth: int = 3) -> list[Layout]:
+    """Every dataset in root or below it (a zip that unpacks to dataset/with_mask/..., or a folder holding
+    several datasets); a dataset's own subfolders are not searched. DataLayoutError if there is none."""
     root = Path(root)
-    first_error = None
+    first_error, found = None, []
     level = [root]
     for _ in range(max_depth + 1):
         next_level = []
         for folder in level:
             try:
-                return detect_layout(folder)
+                found.append(detect_layout(folder))
             except DataLayoutError as exc:
                 first_error = first_error or exc
                 if folder.is_dir():
                     next_level += _subfolders(folder)
         level = next_level
-    raise first_error or DataLayoutError(f"{root}: no dataset found")
+    if not found:
+        raise first_error or DataLayoutError(f"{root}: no dataset found")
+    return found
+
+
+def find_layout(root: Path, max_depth: int = 3) -> Layout:
+    """The one dataset in root (or inside wrapper folders); several datasets there is an error saying so."""
+    layouts = find_datasets(root, max_depth)
+    if len(layouts) > 1:
+        names = ", ".join(display_path(layout.root) for layout in layouts)
+        raise DataLayoutError(f"{root} holds {len(layouts)} datasets ({names}): pass one, or all as a list.")
+    return layouts[0]
 
 
 # ----------------------------------------------------------------------------------------------- sources
@@ -172,67 +199,167 @@ class DataSource:
     root: Path
     origin: str
     synthetic: bool
+    members: tuple[DataSource, ...] = ()  # several datasets used together, each split on its own
+
+    @property
+    def parts(self) -> tuple[DataSource, ...]:
+        return self.members or (self,)
+
+    def part_names(self) -> list[str]:
+        """A short, distinct name per dataset: the folder's name, with its parent's where two share it."""
+        names = [part.root.name for part in self.parts]
+        return [
+            f"{part.root.parent.name}/{name}" if names.count(name) > 1 else name
+            for part, name in zip(self.parts, names, strict=True)
+        ]
 
     def describe(self) -> str:
-        kind = "SYNTHETIC demo data (drawn faces, not real people)" if self.synthetic else "real images"
-        return f"Data: {display_path(self.root)} — {kind}; chosen from {self.origin}"
+        if self.members:
+            listed = "; ".join(f"{display_path(m.root)} ({_kind(m.synthetic)})" for m in self.members)
+            return f"Data: {len(self.members)} datasets used together: {listed}; chosen from {self.origin}"
+        return f"Data: {display_path(self.root)} — {_kind(self.synthetic)}; chosen from {self.origin}"
+
+
+def _kind(synthetic: bool) -> str:
+    return "SYNTHETIC demo data (drawn faces, not real people)" if synthetic else "real images"
+
+
+def combine_sources(sources: list[DataSource], origin: str) -> DataSource:
+    """One source for several datasets (or the dataset itself when there is one)."""
+    if len(sources) == 1:
+        return sources[0]
+    root = Path(os.path.commonpath([s.root for s in sources]))
+    return DataSource(root, origin, all(s.synthetic for s in sources), tuple(sources))
 
 
 def demo_dataset_dir() -> Path:
     return work_dir() / "demo_data" / f"v{demo_data.DEMO_VERSION}"
 
 
-def _first_dataset_under(folder: Path, max_depth: int) -> Path | None:
+def _datasets_under(folder: Path, max_depth: int) -> list[Path]:
+    """Every dataset inside folder's subfolders (Kaggle input, data/): all are used, together."""
     if not folder.is_dir():
-        return None
+        return []
+    roots = []
     for candidate in _subfolders(folder):
         try:
-            return find_layout(candidate, max_depth).root
+            roots += [layout.root for layout in find_datasets(candidate, max_depth)]
         except DataLayoutError:
             continue
-    return None
+    return roots
+
+
+def data_paths(value: str | Path | list | tuple) -> list[Path]:
+    """A folder, a list of folders, or folders joined by os.pathsep (MASK_DATA_DIR=a:b) -> paths."""
+    values = value if isinstance(value, list | tuple) else str(value).split(os.pathsep)
+    return [Path(str(v)).expanduser() for v in values if str(v).strip()]
 
 
 def find_data(
-    path: str | Path | None = None,
+    path: str | Path | list | tuple | None = None,
     kaggle_input: Path = KAGGLE_INPUT,
     repo_data: Path | None = None,
 ) -> DataSource:
-    """Pick the dataset: explicit path -> MASK_DATA_DIR -> Kaggle input -> data/<name> -> built-in demo.
+    """Pick the data: explicit path(s) -> MASK_DATA_DIR -> Kaggle input -> data/<name> -> built-in demo.
 
-    An explicit path or MASK_DATA_DIR that is wrong is an error, never a silent switch to the demo data.
+    Every dataset found is used: a list of folders, or a folder holding several datasets, gives one source
+    whose members are split on their own and trained on together. An explicit path or MASK_DATA_DIR that
+    is wrong is an error, never a silent switch to the demo data.
     """
     for value, origin in ((path, "the path argument"), (os.environ.get("MASK_DATA_DIR"), "MASK_DATA_DIR")):
         if value:
-            folder = Path(value).expanduser()
-            if not folder.exists():
-                raise DataLayoutError(
-                    f"{folder} (from {origin}) does not exist. Expected {EXPECTED_LAYOUTS}."
-                )
-            root = find_layout(folder).root
-            return DataSource(root, origin, demo_data.is_demo_dataset(root))
-    kaggle_root = _first_dataset_under(kaggle_input, max_depth=4)
-    if kaggle_root is not None:
-        return DataSource(kaggle_root, "Kaggle input", False)
+            sources = []
+            for folder in data_paths(value):
+                if not folder.exists():
+                    raise DataLayoutError(
+                        f"{folder} (from {origin}) does not exist. Expected {EXPECTED_LAYOUTS}; "
+                        f"{DATA_LIST_HELP}."
+                    )
+                roots = [layout.root for layout in find_datasets(folder)]
+                sources += [DataSource(root, origin, demo_data.is_demo_dataset(root)) for root in roots]
+            if sources:
+                return combine_sources(sources, origin)
+    kaggle_roots = _datasets_under(kaggle_input, max_depth=4)
+    if kaggle_roots:
+        return combine_sources(
+            [DataSource(root, "Kaggle input", False) for root in kaggle_roots], "Kaggle input"
+        )
     if repo_data is None:
         repo_data = (project_root() or Path.cwd()) / "data"
-    repo_root = _first_dataset_under(repo_data, max_depth=3)
-    if repo_root is not None:
-        return DataSource(repo_root, "the repository's data/ folder", demo_data.is_demo_dataset(repo_root))
+    repo_roots = _datasets_under(repo_data, max_depth=3)
+    if repo_roots:
+        origin = "the repository's data/ folder"
+        sources = [DataSource(root, origin, demo_data.is_demo_dataset(root)) for root in repo_roots]
+        return combine_sources(sources, origin)
     root = demo_data.generate_demo_dataset(demo_dataset_dir())
     return DataSource(root, "the built-in demo generator (no dataset found)", True)
+
+
+def demo_scenes_dir() -> Path:
+    return work_dir() / "demo_data" / f"scenes_v{demo_data.SCENE_VERSION}"
+
+
+def is_scene_source(source: DataSource) -> bool:
+    return detect_layout_or_none(source.root) == "scenes"
+
+
+def detect_layout_or_none(root: Path) -> str | None:
+    try:
+        return detect_layout(root).kind
+    except DataLayoutError:
+        return None
+
+
+def find_scenes(path: str | Path | None = None) -> DataSource:
+    """A scene dataset (photos with boxed faces) for lesson 09: path -> MASK_SCENES_DIR -> a scene dataset
+    among the data in use (find_data) -> drawn demo scenes (SYNTHETIC), so the lesson always runs."""
+    for value, origin in (
+        (path, "the path argument"),
+        (os.environ.get("MASK_SCENES_DIR"), "MASK_SCENES_DIR"),
+    ):
+        if value:
+            root = find_layout(Path(value).expanduser()).root
+            if detect_layout(root).kind != "scenes":
+                raise DataLayoutError(
+                    f"{root} (from {origin}): not a scene dataset; expected images/ + annotations/"
+                )
+            return DataSource(root, origin, demo_data.is_demo_dataset(root))
+    scenes = [part for part in find_data().parts if is_scene_source(part)]
+    if scenes:
+        return scenes[0]
+    root = demo_data.generate_demo_scenes(demo_scenes_dir())
+    return DataSource(root, "the built-in demo generator (no scene dataset found)", True)
+
+
+def find_faces(path: str | Path | None = None) -> DataSource:
+    """The face dataset(s) in use (find_data) without the scene datasets: lesson 09's other source."""
+    source = find_data(path)
+    faces = [part for part in source.parts if not is_scene_source(part)]
+    if not faces:
+        root = demo_data.generate_demo_dataset(demo_dataset_dir())
+        return DataSource(root, "the built-in demo generator (only scene data found)", True)
+    return combine_sources(faces, source.origin)
 
 
 # ----------------------------------------------------------------------------------------------- scanning
 @dataclass(frozen=True)
 class FileEntry:
     path: Path
-    label: str
+    label: str  # "mask", "no_mask", or "incorrect" (a scene's mask worn below the nose)
     split: str | None  # None: flat layout, split assigned later
+    box: tuple[int, int, int, int] | None = None  # a face in a scene photo (x, y, w, h); None: whole image
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}#{self.box}" if self.box else str(self.path)
 
 
 def list_files(layout: Layout) -> tuple[list[FileEntry], list[tuple[str, str]]]:
-    """Every candidate image file, and the junk files skipped on sight (.DS_Store, ._x.jpg, Thumbs.db)."""
+    """Every candidate image file (or boxed face), and what was skipped on sight with the reason: junk files
+    (.DS_Store, ._x.jpg, Thumbs.db), and in scene datasets unpaired files, unreadable XML, empty boxes."""
+    if layout.scenes is not None:
+        faces, skipped = list_boxed_faces(*layout.scenes)
+        return [FileEntry(f.image, f.label, None, f.box) for f in faces], skipped
     entries, junk = [], []
     for split, by_label in layout.folders.items():
         for label, folders in by_label.items():
@@ -282,13 +409,40 @@ def read_for_cache(path: Path, size: int) -> ScannedImage:
     )
 
 
-def _try_read(path: Path, size: int) -> ScannedImage | str:
+def read_faces_for_cache(
+    path: Path, boxes: list[tuple[int, int, int, int]], size: int
+) -> list[ScannedImage | str]:
+    """Each boxed face of one photo, cut with the margin inference uses (crop_face) and resized as inference
+    resizes; a box outside the photo gives its reason instead. Hashes are the whole photo's, so faces of
+    one photo, and of copies of it, stay in one split."""
+    from helpers.faces import clip_box
+    from helpers.inference import crop_face
+
+    data = path.read_bytes()
+    image = decode_rgb(data, path)
+    pixels, width, height = np.asarray(image), image.width, image.height
+    sha1, dhash = hashlib.sha1(data).hexdigest(), difference_hash(image.convert("L"))
+    results: list[ScannedImage | str] = []
+    for box in boxes:
+        inside = clip_box(box, width, height)
+        if inside is None:
+            results.append(f"box {box} (x, y, w, h) lies outside the {width}x{height} photo")
+            continue
+        face = resize_square(crop_face(pixels, inside), size).transpose(2, 0, 1).copy()
+        results.append(ScannedImage(face, sha1, dhash, (inside[2], inside[3])))
+    return results
+
+
+def _try_read(path: Path, boxes: list, size: int) -> list[ScannedImage | str]:
+    """One result per entry of this file: the scanned image or face, or why it was skipped."""
     try:
-        return read_for_cache(path, size)
+        if boxes[0] is None:
+            return [read_for_cache(path, size)]
+        return read_faces_for_cache(path, boxes, size)
     except ImageLoadError as exc:
-        return exc.reason
+        return [exc.reason] * len(boxes)
     except OSError as exc:
-        return f"could not read the file ({exc.strerror or exc})"
+        return [f"could not read the file ({exc.strerror or exc})"] * len(boxes)
 
 
 @dataclass
@@ -307,9 +461,7 @@ def _cache_key(entries: list[FileEntry], size: int) -> str:
     digest = hashlib.sha256(f"v{CACHE_VERSION} size={size}".encode())
     for entry in entries:
         stat = entry.path.stat()
-        digest.update(
-            f"{entry.path}|{entry.label}|{entry.split}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
-        )
+        digest.update(f"{entry.key}|{entry.label}|{entry.split}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:20]
 
 
@@ -332,11 +484,17 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     if cached is not None:
         (cache_dir / f"{key}.json").touch()  # recently used: kept by _prune_cache
         return cached
+    by_file: dict[Path, list[int]] = defaultdict(list)  # a scene photo is decoded once for all its faces
+    for i, entry in enumerate(entries):
+        by_file[entry.path].append(i)
     workers = min(8, (os.cpu_count() or 1) + 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(
-            _progress(pool.map(lambda e: _try_read(e.path, size), entries), len(entries), "Reading images")
-        )
+        jobs = pool.map(lambda f: _try_read(f, [entries[i].box for i in by_file[f]], size), by_file)
+        per_file = list(_progress(jobs, len(by_file), "Reading images"))
+    results: list[ScannedImage | str] = [""] * len(entries)
+    for indices, found in zip(by_file.values(), per_file, strict=True):
+        for i, result in zip(indices, found, strict=True):
+            results[i] = result
     good = [(e, r) for e, r in zip(entries, results, strict=True) if isinstance(r, ScannedImage)]
     scan = Scan(
         entries=[e for e, _ in good],
@@ -344,17 +502,21 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
         sha1=[r.sha1 for _, r in good],
         dhash=[r.dhash for _, r in good],
         sizes=np.array([r.original_size for _, r in good], dtype=np.int64).reshape(-1, 2),
-        skipped=[(str(e.path), r) for e, r in zip(entries, results, strict=True) if isinstance(r, str)],
+        skipped=[(_where(e), r) for e, r in zip(entries, results, strict=True) if isinstance(r, str)],
     )
     _save_scan(cache_dir, key, scan)
     return scan
+
+
+def _where(entry: FileEntry) -> str:
+    return f"{entry.path} face {entry.box}" if entry.box else str(entry.path)
 
 
 def _save_scan(cache_dir: Path, key: str, scan: Scan) -> None:
     """Write pixels and metadata under temporary names, then rename: a killed run leaves no half cache."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     meta = {
-        "kept": [str(e.path) for e in scan.entries],
+        "kept": [e.key for e in scan.entries],
         "sha1": scan.sha1,
         "dhash": scan.dhash,
         "sizes": scan.sizes.tolist(),
@@ -379,7 +541,7 @@ def _prune_cache(cache_dir: Path, keep: int | None = None) -> None:
 
 def _load_scan(cache_dir: Path, key: str, entries: list[FileEntry]) -> Scan | None:
     """The cached scan, or None when it is missing, damaged or of another layout: then the files are read."""
-    by_path = {str(e.path): e for e in entries}
+    by_path = {e.key: e for e in entries}
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
         pixels = np.load(cache_dir / f"{key}.npy")
@@ -409,6 +571,8 @@ class ScanReport:
     near_duplicate_groups: int
     groups_across_splits: int = 0
     notes: list[str] = field(default_factory=list)
+    face_sizes: dict[str, dict[str, int]] | None = None  # scene data: faces per class and width bucket
+    class_names: tuple[str, ...] = CLASS_NAMES
 
     def size_summary(self) -> str:
         if len(self.sizes) == 0:
@@ -425,18 +589,28 @@ class ScanReport:
             "exact_duplicates": self.exact_duplicates,
             "near_duplicate_groups": self.near_duplicate_groups,
             "groups_across_splits": self.groups_across_splits,
+            "face_sizes": self.face_sizes,
         }
 
+    def _face_size_lines(self) -> list[str]:
+        if not self.face_sizes:
+            return []
+        buckets = [name for name, _, _ in SIZE_BUCKETS]
+        lines = ["Faces by box width: " + " ".join(f"{b + ' px':>10}" for b in buckets)]
+        for label, row in self.face_sizes.items():
+            lines.append(f"  {label:<17}" + " ".join(f"{row.get(b, 0):>10}" for b in buckets))
+        return lines
+
     def __str__(self) -> str:
-        lines = [f"{'split':<6} " + " ".join(f"{c:>8}" for c in CLASS_NAMES) + f" {'total':>8}"]
+        names = self.class_names
+        lines = [f"{'split':<6} " + " ".join(f"{c:>9}" for c in names) + f" {'total':>8}"]
         for split in SPLITS:
             row = self.counts.get(split, {})
             lines.append(
-                f"{split:<6} "
-                + " ".join(f"{row.get(c, 0):>8}" for c in CLASS_NAMES)
-                + f" {sum(row.values()):>8}"
+                f"{split:<6} " + " ".join(f"{row.get(c, 0):>9}" for c in names) + f" {sum(row.values()):>8}"
             )
         lines.append(f"Image sizes: {self.size_summary()}")
+        lines += self._face_size_lines()
         lines.append(
             f"Duplicates: {self.exact_duplicates} files are exact copies of another; "
             f"{self.near_duplicate_groups} groups of identical or near-identical images; "
@@ -453,12 +627,42 @@ class ScanReport:
 @dataclass
 class SplitData:
     images: torch.Tensor  # N x 3 x S x S, uint8
-    labels: torch.Tensor  # N, int64 index into CLASS_NAMES
+    labels: torch.Tensor  # N, int64 index into the data's class_names (-1: a class this model does not learn)
     paths: list[Path]
+    sizes: torch.Tensor | None = None  # N x 2: width, height of the image, or of the face box in a scene
+    source: torch.Tensor | None = None  # N: index into CourseData.source.parts (several datasets)
+    class_names: tuple[str, ...] = CLASS_NAMES
 
     def class_counts(self) -> dict[str, int]:
-        counts = torch.bincount(self.labels, minlength=len(CLASS_NAMES)).tolist()
-        return dict(zip(CLASS_NAMES, counts, strict=True))
+        counts = torch.bincount(self.labels[self.labels >= 0], minlength=len(self.class_names)).tolist()
+        return dict(zip(self.class_names, counts, strict=True))
+
+    def subset(self, keep: torch.Tensor) -> SplitData:
+        """The images where keep (a boolean mask) is true: one source, one size bucket."""
+        index = torch.nonzero(keep).flatten()
+        return SplitData(
+            self.images[index],
+            self.labels[index],
+            [self.paths[i] for i in index.tolist()],
+            None if self.sizes is None else self.sizes[index],
+            None if self.source is None else self.source[index],
+            self.class_names,
+        )
+
+
+def concat_splits(parts: list[SplitData], sources: list[int] | None = None) -> SplitData:
+    """Several datasets' splits as one; source says which dataset (by index) each image came from."""
+    sources = list(range(len(parts))) if sources is None else sources
+    return SplitData(
+        torch.cat([p.images for p in parts]),
+        torch.cat([p.labels for p in parts]),
+        [path for p in parts for path in p.paths],
+        torch.cat([p.sizes for p in parts]),  # type: ignore[misc]
+        torch.cat(
+            [torch.full((len(p.labels),), k, dtype=torch.int64) for k, p in zip(sources, parts, strict=True)]
+        ),
+        parts[0].class_names,
+    )
 
 
 @dataclass
@@ -471,20 +675,35 @@ class CourseData:
     splits: dict[str, SplitData]
     report: ScanReport
     class_names: tuple[str, ...] = CLASS_NAMES
+    held_out: dict[str, SplitData] = field(default_factory=dict)  # faces of classes not trained, by class
+    parts: list[CourseData] = field(default_factory=list)  # one per dataset when several are used together
+    photo_splits: dict[Path, str] = field(default_factory=dict)  # scene photos: the split each one is in
 
     def describe(self) -> str:
         sizes = ", ".join(f"{s} {len(self.splits[s].labels)}" for s in SPLITS)
-        return f"{self.source.describe()}\nImages per split: {sizes}"
+        lines = [self.source.describe(), f"Images per split: {sizes}"]
+        for name, part in zip(self.source.part_names(), self.parts, strict=False):
+            counts = ", ".join(f"{s} {len(part.splits[s].labels)}" for s in SPLITS)
+            lines.append(f"  {name}: {counts}")
+        return "\n".join(lines)
+
+    def split_of(self, split: str, source: int | None = None) -> SplitData:
+        """One split, of one dataset (its index in source.parts) or of all of them."""
+        part = self.splits[split]
+        return part if source is None or part.source is None else part.subset(part.source == source)
 
 
 def _split_scan(scan: Scan, layout: Layout) -> tuple[list[str], list[int], list[str]]:
     """Split name per image: kept from a pre-split layout (a missing val/test is carved out of train),
-    or dealt by assign_splits for flat class folders."""
+    or dealt by assign_splits for flat class folders and scenes (by photo: its faces stay together)."""
     labels = [e.label for e in scan.entries]
     groups = duplicate_groups(scan.sha1, scan.dhash)
     notes = []
-    if layout.kind == "flat":
-        notes.append("Split 70/15/15 per class by content hash; each group of copies stays inside one split.")
+    if layout.kind != "pre-split":
+        together = " (all faces of a photo, and of copies of it)" if layout.kind == "scenes" else ""
+        notes.append(
+            f"Split 70/15/15 per class by content hash; each group of copies{together} stays in one split."
+        )
         return assign_splits(labels, groups, scan.sha1), groups, notes
     splits = [e.split or "train" for e in scan.entries]
     missing = [s for s in ("val", "test") if s not in layout.folders]
@@ -504,15 +723,60 @@ def _split_scan(scan: Scan, layout: Layout) -> tuple[list[str], list[int], list[
     return splits, groups, notes
 
 
+def _face_sizes(scan: Scan, class_order: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for label in class_order:
+        widths = [int(w) for e, (w, _) in zip(scan.entries, scan.sizes, strict=True) if e.label == label]
+        if widths:
+            table[label] = dict(Counter(size_bucket(w) for w in widths))
+    return table
+
+
+def _groups_across(groups: list[int], splits: list[str]) -> int:
+    splits_of_group: dict[int, set[str]] = defaultdict(set)
+    for group, split in zip(groups, splits, strict=True):
+        splits_of_group[group].add(split)
+    return sum(1 for names in splits_of_group.values() if len(names) > 1)
+
+
+def _split_data(
+    scan: Scan, index: list[int], label_index: dict[str, int], names: tuple[str, ...]
+) -> SplitData:
+    return SplitData(
+        images=torch.from_numpy(scan.pixels[index]),
+        labels=torch.tensor([label_index.get(scan.entries[i].label, -1) for i in index], dtype=torch.int64),
+        paths=[scan.entries[i].path for i in index],
+        sizes=torch.from_numpy(scan.sizes[index]).reshape(-1, 2),
+        class_names=names,
+    )
+
+
+def check_classes(classes: tuple[str, ...]) -> tuple[str, ...]:
+    allowed = (CLASS_NAMES, ALL_CLASS_NAMES)
+    if tuple(classes) not in allowed:
+        raise ValueError(f"classes={classes!r}: expected one of {allowed}")
+    return tuple(classes)
+
+
 def load_course_data(
-    source: DataSource | str | Path | None = None, image_size: int = 128, quick: bool | None = None
+    source: DataSource | str | Path | list | None = None,
+    image_size: int = 128,
+    quick: bool | None = None,
+    classes: tuple[str, ...] = CLASS_NAMES,
 ) -> CourseData:
-    """Find, scan, split and cache the course data; the one call every notebook starts with."""
+    """Find, scan, split and cache the course data; the one call every notebook starts with.
+
+    classes: the two-class course (mask, no_mask), or ALL_CLASS_NAMES to also learn masks worn incorrectly
+    (scene data only). In the two-class course such faces are kept aside in held_out["incorrect"].
+    """
     if not isinstance(image_size, int) or not 16 <= image_size <= 1024:
         raise ValueError(f"image_size={image_size!r}: expected a whole number of pixels from 16 to 1024")
+    classes = check_classes(classes)
     if not isinstance(source, DataSource):
         source = find_data(source)
     quick = quick_mode() if quick is None else quick
+    if source.members:
+        return _combine([load_course_data(m, image_size, quick, classes) for m in source.members], source)
     layout = find_layout(source.root)
     entries, junk = list_files(layout)
     if quick:
@@ -525,34 +789,79 @@ def load_course_data(
         notes.append(
             "Quick mode (MASK_QUICK=1): a small, stable subset of the data; numbers are not comparable."
         )
-    label_index = {name: i for i, name in enumerate(CLASS_NAMES)}
-    parts = {}
-    counts: dict[str, dict[str, int]] = {}
-    for split in SPLITS:
-        idx = [i for i, s in enumerate(splits) if s == split]
-        parts[split] = SplitData(
-            images=torch.from_numpy(scan.pixels[idx]),
-            labels=torch.tensor([label_index[scan.entries[i].label] for i in idx], dtype=torch.int64),
-            paths=[scan.entries[i].path for i in idx],
+    label_index = {name: i for i, name in enumerate(classes)}
+    parts = {
+        split: _split_data(
+            scan,
+            [i for i, s in enumerate(splits) if s == split and scan.entries[i].label in label_index],
+            label_index,
+            classes,
         )
-        counts[split] = parts[split].class_counts()
-    group_sizes = Counter(groups)
-    splits_of_group: dict[int, set[str]] = defaultdict(set)
-    for group, split in zip(groups, splits, strict=True):
-        splits_of_group[group].add(split)
-    across = sum(1 for names in splits_of_group.values() if len(names) > 1)
+        for split in SPLITS
+    }
+    held_out = {}
+    aside = [i for i, e in enumerate(scan.entries) if e.label not in label_index]
+    if aside:
+        held_out["incorrect"] = _split_data(scan, aside, label_index, classes)
+        notes.append(
+            f"{len(aside)} faces with the mask worn incorrectly (below the nose or chin) are kept aside: the "
+            "two-class course does not train on them; lesson 09 shows what the model calls them "
+            "(classes=ALL_CLASS_NAMES, or --classes 3, learns them as a third class)."
+        )
+    across = _groups_across(groups, splits)
     if across:
         notes.append(
             f"Warning: the dataset's own split puts copies of {across} image group(s) in more than one "
             "split; accuracy measured on it will be flattered."
         )
     report = ScanReport(
-        counts=counts,
+        counts={split: parts[split].class_counts() for split in SPLITS},
         skipped=junk + scan.skipped,
         sizes=scan.sizes,
-        exact_duplicates=len(scan.sha1) - len(set(scan.sha1)),
-        near_duplicate_groups=sum(1 for n in group_sizes.values() if n > 1),
+        exact_duplicates=_exact_duplicates(scan),
+        near_duplicate_groups=sum(1 for n in Counter(_photo_groups(scan, groups)).values() if n > 1),
         groups_across_splits=across,
         notes=notes,
+        face_sizes=_face_sizes(scan, ALL_CLASS_NAMES) if layout.kind == "scenes" else None,
+        class_names=classes,
     )
-    return CourseData(source, layout, image_size, parts, report)
+    photo_splits = {e.path: s for e, s in zip(scan.entries, splits, strict=True)} if layout.scenes else {}
+    return CourseData(source, layout, image_size, parts, report, classes, held_out, photo_splits=photo_splits)
+
+
+def _exact_duplicates(scan: Scan) -> int:
+    """Files that are byte-for-byte copies of another (a scene photo counts once, not once per face)."""
+    sha_by_file = {e.path: sha for e, sha in zip(scan.entries, scan.sha1, strict=True)}
+    return len(sha_by_file) - len(set(sha_by_file.values()))
+
+
+def _photo_groups(scan: Scan, groups: list[int]) -> list[int]:
+    """The group of each file (not of each face): near-duplicate groups are counted in photos."""
+    return list({e.path: g for e, g in zip(scan.entries, groups, strict=True)}.values())
+
+
+def _combine(parts: list[CourseData], source: DataSource) -> CourseData:
+    """Several datasets, each split on its own, as one: training sees all; results can be read per source."""
+    classes = parts[0].class_names
+    splits = {split: concat_splits([p.splits[split] for p in parts]) for split in SPLITS}
+    held: dict[str, SplitData] = {}
+    for name in sorted({n for p in parts for n in p.held_out}):
+        having = [k for k, p in enumerate(parts) if name in p.held_out]
+        held[name] = concat_splits([parts[k].held_out[name] for k in having], having)
+    notes = [f"{len(parts)} datasets, each split on its own, used together:"]
+    for name, part in zip(source.part_names(), parts, strict=True):
+        notes.append(f"--- {name} ({part.layout.kind})")
+        notes += ["    " + line for line in str(part.report).splitlines()]
+    report = ScanReport(
+        counts={s: splits[s].class_counts() for s in SPLITS},
+        skipped=[item for p in parts for item in p.report.skipped],
+        sizes=np.concatenate([p.report.sizes for p in parts]),
+        exact_duplicates=sum(p.report.exact_duplicates for p in parts),
+        near_duplicate_groups=sum(p.report.near_duplicate_groups for p in parts),
+        groups_across_splits=sum(p.report.groups_across_splits for p in parts),
+        notes=notes + [n for p in parts for n in p.report.notes if n.startswith("Quick mode")][:1],
+        class_names=classes,
+    )
+    layout = Layout(source.root, "several", {})
+    photo_splits = {path: split for p in parts for path, split in p.photo_splits.items()}
+    return CourseData(source, layout, parts[0].image_size, splits, report, classes, held, parts, photo_splits)

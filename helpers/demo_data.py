@@ -947,3 +947,74 @@ def add_synthetic_mask(
     base.alpha_composite(mask_small)
     out.paste(base.convert(out.mode), (x0, y0))
     return out
+
+
+# ----------------------------------------------------------------------------------------------- scenes
+SCENE_VERSION = 1
+SCENE_MARKER = MARKER_NAME
+
+
+def _voc_xml(name: str, width: int, height: int, faces: list[tuple[str, tuple[int, int, int, int]]]) -> str:
+    """PASCAL VOC, as Kaggle's mask dataset writes it: one <object> per face with its class and corners."""
+    objects = "".join(
+        f"<object><name>{label}</name><bndbox><xmin>{x}</xmin><ymin>{y}</ymin><xmax>{x + w}</xmax>"
+        f"<ymax>{y + h}</ymax></bndbox></object>"
+        for label, (x, y, w, h) in faces
+    )
+    size = f"<size><width>{width}</width><height>{height}</height><depth>3</depth></size>"
+    return f"<annotation><filename>{name}</filename>{size}{objects}</annotation>\n"
+
+
+def draw_scene(rng: np.random.Generator, width: int = 480, height: int = 360) -> tuple[Image.Image, list]:
+    """A drawn 'crowd': 2-7 drawn faces of 24-120 px on a gradient wall, and each face's class and box."""
+    top, bottom = rng.integers(40, 215, size=(2, 3))
+    ramp = np.linspace(0, 1, height)[:, None, None]
+    wall = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (height, width, 3))
+    picture = Image.fromarray(np.clip(wall, 0, 255).astype(np.uint8))
+    faces: list[tuple[str, tuple[int, int, int, int]]] = []
+    taken: list[tuple[int, int, int, int]] = []
+    for _ in range(int(rng.integers(2, 8))):
+        side = int(rng.integers(24, 121))
+        x, y = int(rng.integers(0, width - side)), int(rng.integers(0, height - side))
+        if any(x < a + c and a < x + side and y < b + d and b < y + side for a, b, c, d in taken):
+            continue  # faces do not overlap
+        masked = bool(rng.random() < 0.6)
+        picture.paste(draw_face(rng, masked, size=side), (x, y))
+        taken.append((x, y, side, side))
+        inset = round(side * 0.15)  # the face inside its drawn square, as a face detector would box it
+        faces.append(
+            (
+                "with_mask" if masked else "without_mask",
+                (x + inset, y + inset, side - 2 * inset, side - 2 * inset),
+            )
+        )
+    return picture, faces
+
+
+def generate_demo_scenes(root: Path, n_photos: int = 60, seed: int = 0) -> Path:
+    """Write root/images/demo_scene_000.jpg... and root/annotations/demo_scene_000.xml (PASCAL VOC) with the
+    SYNTHETIC marker: a scene dataset with known boxes for lesson 09 when no real one is given. Idempotent."""
+    root = Path(root)
+    marker = (
+        f"SYNTHETIC DEMO SCENES - NOT REAL PEOPLE\nscene_version = {SCENE_VERSION}\nn_photos = {n_photos}\n"
+    )
+    marker += f"seed = {seed}\n"
+    if (root / SCENE_MARKER).is_file() and (root / SCENE_MARKER).read_text(encoding="utf-8") == marker:
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)  # the temporary folder beside it: os.replace is a rename
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
+    try:
+        (tmp / "images").mkdir()
+        (tmp / "annotations").mkdir()
+        for i in range(n_photos):
+            picture, faces = draw_scene(np.random.default_rng([seed, 7, i]))
+            name = f"demo_scene_{i:03d}"
+            picture.save(tmp / "images" / f"{name}.jpg", "JPEG", quality=90)
+            xml = _voc_xml(f"{name}.jpg", picture.width, picture.height, faces)
+            (tmp / "annotations" / f"{name}.xml").write_text(xml, encoding="utf-8")
+        (tmp / SCENE_MARKER).write_text(marker, encoding="utf-8")
+        shutil.rmtree(root, ignore_errors=True)
+        os.replace(tmp, root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root

@@ -18,10 +18,11 @@ from torch import nn
 
 from helpers.checkpoints import CheckpointError, data_fingerprint, load_checkpoint, read_checkpoint
 from helpers.constants import CLASS_NAMES
-from helpers.data import DataSource, SplitData, find_data, load_course_data
+from helpers.data import CourseData, DataSource, SplitData, find_data, load_course_data
 from helpers.loaders import eval_batches
 from helpers.metrics import ClassificationReport
 from helpers.runtime import display_path, pick_device, quick_mode, work_dir
+from helpers.scenes import SIZE_BUCKETS
 from helpers.training import run_model, validation_score
 
 SIDE_FILES = (".resume", ".previous")  # fit()'s resume state and the backup of an earlier run: not models
@@ -51,9 +52,56 @@ class Predictions:
 
 def evaluate(model: nn.Module, split: SplitData) -> Predictions:
     """Probabilities for every image of a split (lesson 02's run_model), with the loss, for reports."""
+    if not len(split.labels):  # an empty split (a tiny dataset's val or test): nothing to predict
+        empty = np.zeros((0, len(split.class_names)), dtype=np.float32)
+        return Predictions(empty, np.zeros(0, dtype=np.int64), [], float("nan"), split.class_names)
     logits, labels = run_model(model, eval_batches(split.images, split.labels))
     loss = nn.functional.cross_entropy(logits, labels).item() if len(labels) else float("nan")
-    return Predictions(logits.softmax(dim=1).numpy(), labels.numpy(), list(split.paths), loss)
+    return Predictions(
+        logits.softmax(dim=1).numpy(), labels.numpy(), list(split.paths), loss, split.class_names
+    )
+
+
+def _summary(labels: np.ndarray, predicted: np.ndarray, class_names: tuple[str, ...]) -> dict:
+    report = ClassificationReport.from_predictions(labels, predicted, class_names)
+    return {
+        "accuracy": round(report.accuracy, 4),
+        "balanced_accuracy": round(report.balanced_accuracy, 4),
+        "images": len(labels),
+        "wrong": int((predicted != labels).sum()),
+    }
+
+
+def source_reports(model: nn.Module, data: CourseData, split: str = "test") -> dict[str, dict]:
+    """Accuracy and balanced accuracy per dataset (several used together are reported one by one, then all),
+    and for scene data per face width: a model is only as good as its worst source says."""
+    whole = data.splits[split]
+    answers = evaluate(model, whole)  # one pass; the reports below are slices of it
+    labels, predicted, names = answers.labels, answers.predicted, data.class_names
+    source = np.zeros(len(labels), int) if whole.source is None else whole.source.numpy()
+    widths = whole.sizes[:, 0].numpy() if whole.sizes is not None else np.zeros(len(labels))
+    reports = {}
+    for k, (name, part) in enumerate(zip(data.source.part_names(), data.parts or [data], strict=True)):
+        mine = source == k
+        reports[name] = _summary(labels[mine], predicted[mine], names)
+        if part.layout.scenes is not None:
+            for bucket, low, high in SIZE_BUCKETS:
+                keep = mine & (widths >= low) & (widths < high)
+                if keep.any():
+                    reports[name][f"faces {bucket} px"] = _summary(labels[keep], predicted[keep], names)
+    if data.parts:
+        reports["all"] = _summary(labels, predicted, names)
+    return reports
+
+
+def held_out_answers(model: nn.Module, data: CourseData) -> dict[str, dict[str, int]]:
+    """What the model calls the faces of classes it did not learn (masks worn below the nose)."""
+    answers = {}
+    for name, split in data.held_out.items():
+        logits, _ = run_model(model, eval_batches(split.images, torch.zeros_like(split.labels)))
+        predicted = logits.argmax(dim=1).numpy()
+        answers[name] = {c: int((predicted == k).sum()) for k, c in enumerate(data.class_names)}
+    return answers
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ The plumbing around them: `MaskModel` (a checkpoint loaded with the preprocessin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ class MaskModel:
     name: str
     weights: str
     data: str
+    class_names: tuple[str, ...] = CLASS_NAMES
 
     def describe(self) -> str:
         facts = f"{self.net.backbone} at {self.image_size} px, weights {self.weights}"
@@ -62,6 +63,7 @@ def load_mask_model(checkpoint: str | Path, device: torch.device | str | None = 
         Path(checkpoint).stem,
         net.weights,
         data,
+        tuple(info["class_names"]),
     )
 
 
@@ -69,7 +71,7 @@ def load_mask_model(checkpoint: str | Path, device: torch.device | str | None = 
 class Prediction:
     """The model's answer for one face or picture."""
 
-    label: str  # "mask" or "no_mask"
+    label: str  # "mask" or "no_mask" ("incorrect" from a three-class model: a mask below the nose)
     probability: float  # of that label
     p_mask: float
     box: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the face, None for the whole picture
@@ -164,6 +166,31 @@ def classify_faces(
         Prediction.from_p_mask(p, box=face.box, detector_score=face.score, region=f"face ({detector.name})")
         for face, p in zip(faces, p_mask, strict=True)
     ]
+
+
+# ----------------------------------------------------------------------------------------------- 3 classes
+@torch.inference_mode()
+def class_probabilities(model: MaskModel, crops: list[np.ndarray]) -> np.ndarray:
+    """Every class's probability (N x classes): what a three-class model needs beyond P(mask)."""
+    if not crops:
+        return np.zeros((0, len(model.class_names)), dtype=np.float32)
+    model.net.eval()
+    return model.net(model.inputs(crops)).softmax(dim=1).float().cpu().numpy()
+
+
+def with_all_classes(
+    model: MaskModel, image: np.ndarray, predictions: list[Prediction], margin: float = FACE_MARGIN
+) -> list[Prediction]:
+    """A three-class model's answers (mask, no mask, or mask worn wrong) for predictions made with P(mask);
+    a two-class model's are returned as they are."""
+    if len(model.class_names) == len(CLASS_NAMES) or not predictions:
+        return predictions
+    crops = [crop_face(image, p.box, margin) if p.box else image for p in predictions]
+    answers = []
+    for prediction, row in zip(predictions, class_probabilities(model, crops), strict=True):
+        k = int(row.argmax())
+        answers.append(replace(prediction, label=model.class_names[k], probability=float(row[k])))
+    return answers
 
 
 # ----------------------------------------------------------------------------------------------- showing

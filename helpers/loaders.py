@@ -20,6 +20,7 @@ from helpers.preprocess import (
     AUGMENTATION,
     Augmentation,
     augment_batch,
+    degrade,
     eval_batch,
     eval_transform,
     train_transform,
@@ -88,6 +89,7 @@ class EpochBatches:
     ) -> None:
         self.labels, self.batch_size, self.seed = labels, batch_size, seed
         self.balanced, self.shuffle = balanced, shuffle
+        self.groups: torch.Tensor | None = None  # what a balanced order balances (default: the labels)
         self.epoch = 0  # passes made so far; set it to resume
 
     def __len__(self) -> int:
@@ -98,7 +100,8 @@ class EpochBatches:
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         if self.shuffle:
             torch.manual_seed(self.seed * 100_003 + self.epoch)  # dropout inside the model
-            order = epoch_order(self.labels, self.balanced, generator).to(self.labels.device)
+            groups = self.labels if self.groups is None else self.groups
+            order = epoch_order(groups, self.balanced, generator).to(self.labels.device)
         else:
             order = torch.arange(len(self.labels), device=self.labels.device)
         for start in range(0, len(order), self.batch_size):
@@ -126,11 +129,13 @@ class AugmentedBatches(EpochBatches):
     ) -> None:
         super().__init__(labels, batch_size, seed, balanced, shuffle)
         self.images, self.size, self.aug = images, size, aug
+        self.degrade = 0.0  # share of images made to look like small crowd-photo faces (preprocess.degrade)
 
     def inputs(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         images = self.images[index]
         if self.aug is None:
             return eval_batch(images)
+        images = degrade(images, self.degrade, generator)
         return augment_batch(images, self.size, generator, self.aug)
 
 

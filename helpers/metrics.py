@@ -51,12 +51,22 @@ class ClassificationReport:
         total = self.matrix.sum()
         return float(np.trace(self.matrix) / total) if total else float("nan")
 
+    @property
+    def balanced_accuracy(self) -> float:
+        """The mean of the recalls of the classes present: a rare class counts as much as a common one."""
+        actual = self.matrix.sum(axis=1)
+        present = actual > 0
+        if not present.any():
+            return float("nan")
+        return float((np.diag(self.matrix)[present] / actual[present]).mean())
+
     def per_class(self) -> dict[str, dict[str, float]]:
         return per_class_metrics(self.matrix, self.class_names)
 
     def as_dict(self) -> dict:
         return {
             "accuracy": self.accuracy,
+            "balanced_accuracy": self.balanced_accuracy,
             "per_class": self.per_class(),
             "confusion_matrix": self.matrix.tolist(),
         }

@@ -20,7 +20,7 @@ import torch
 import torchvision
 from torch import nn
 
-from helpers.constants import CLASS_NAMES
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
 from helpers.weights import imagenet_description, load_imagenet_weights
 
 BACKBONES: tuple[str, ...] = ("cnn", "vgg16", "mobilenet_v2")
@@ -121,6 +121,7 @@ def build_model(backbone: str, pretrained: bool = True, seed: int = 0, **options
         raise ValueError(f"backbone={backbone!r}: expected one of {list(BACKBONES)}")
     if backbone == "cnn" and pretrained:
         raise ValueError("backbone='cnn' is trained from scratch: there are no pretrained weights")
+    classes = int(options.pop("classes", len(CLASS_NAMES)))  # type: ignore[call-overload]
     with seeded(seed):
         if backbone == "cnn":
             model, weights = SmallCNN(**options), FROM_SCRATCH
@@ -128,8 +129,20 @@ def build_model(backbone: str, pretrained: bool = True, seed: int = 0, **options
             net, head = _network(backbone, pretrained)
             model = frozen_backbone_classifier(net, head)
             weights = imagenet_description(backbone) if pretrained else RANDOM_INIT
+        if classes != len(CLASS_NAMES):
+            set_output_classes(model, classes)
+            options["classes"] = classes  # saved with the checkpoint, so it is rebuilt the same
     model.backbone, model.weights, model.options = backbone, weights, dict(options)
+    model.class_names = CLASS_NAMES if classes == len(CLASS_NAMES) else ALL_CLASS_NAMES[:classes]
     return model
+
+
+def set_output_classes(model: nn.Module, classes: int) -> None:
+    """The three-class mode: the head's last layer gets one output per class (newly initialised)."""
+    last = model.head[-1]
+    if not isinstance(last, nn.Linear) or classes not in (2, 3):
+        raise ValueError(f"classes={classes!r}: expected 2 or 3, for a head ending in a Linear layer")
+    model.head[-1] = nn.Linear(last.in_features, classes)
 
 
 def unfreeze_last_blocks(model: nn.Module, blocks: int) -> None:

@@ -21,7 +21,7 @@ from helpers.checkpoints import CheckpointError
 from helpers.constants import FACE_MARGIN
 from helpers.faces import DETECTORS, DetectorUnavailableError, FaceDetector, make_detector
 from helpers.images import ImageLoadError, image_files, read_image
-from helpers.inference import MaskModel, classify_faces, load_mask_model, predict_image
+from helpers.inference import MaskModel, classify_faces, load_mask_model, predict_image, with_all_classes
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,7 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--model", required=True, type=Path, help="a checkpoint saved by fit() / helpers.train"
     )
-    parser.add_argument("--faces", action="store_true", help="also find every face and classify each")
+    parser.add_argument(
+        "--faces",
+        action="store_true",
+        help="also find every face (YuNet's photo setting: small faces too) and classify each",
+    )
     parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
     parser.add_argument(
         "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
@@ -55,7 +59,7 @@ def inputs(paths: list[Path]) -> Iterator[Path]:
 
 def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, margin: float) -> dict:
     image = read_image(path)
-    whole = predict_image(image, model, detector=None)
+    (whole,) = with_all_classes(model, image, [predict_image(image, model, detector=None)])
     line = {"path": str(path), "label": whole.label, "probability": round(whole.probability, 4)}
     if detector is not None:
         line["faces"] = [
@@ -65,7 +69,7 @@ def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, mar
                 "probability": round(face.probability, 4),
                 "score": None if face.detector_score is None else round(face.detector_score, 4),
             }
-            for face in classify_faces(image, model, detector, margin)
+            for face in with_all_classes(model, image, classify_faces(image, model, detector, margin), margin)
         ]
     return line
 

@@ -12,6 +12,7 @@ draw), so what lesson 01 previews is what training applies.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -243,3 +244,36 @@ def augment_batch(
             f"data at the training size (load_course_data(image_size={size}))"
         )
     return apply_augmentation(images, draw_augmentation(len(images), images.shape[-1], aug, generator), size)
+
+
+# ----------------------------------------------------------------------------------------------- small faces
+LOW_RES_PX: tuple[int, int] = (12, 40)  # widths crowd-photo faces have (face-mask-scenes: median 22 px)
+JPEG_QUALITY: tuple[int, int] = (25, 85)
+
+
+def degrade(images: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """The look of a small face in a crowd photo, for a share of a uint8 batch: shrunk to 12-40 px and grown
+    back (the detail is gone, as when a 20-px face is cropped and resized), then JPEG-compressed."""
+    if share <= 0:
+        return images
+    chosen = torch.nonzero(torch.rand(len(images), generator=generator) < share).flatten().tolist()
+    if not chosen:
+        return images
+    out = images.clone()
+    side = images.shape[-1]
+    for i in chosen:
+        small = int(torch.randint(LOW_RES_PX[0], LOW_RES_PX[1] + 1, (1,), generator=generator))
+        quality = int(torch.randint(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, (1,), generator=generator))
+        face = images[i : i + 1].float()
+        face = F.interpolate(face, size=(small, small), mode="area")
+        face = F.interpolate(face, size=(side, side), mode="bilinear", align_corners=False)
+        face = face.round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).cpu().numpy()
+        out[i] = torch.from_numpy(_jpeg(face, quality)).permute(2, 0, 1).to(images.device)
+    return out
+
+
+def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """The picture after a round trip through JPEG at this quality (PIL, as photos on the web were saved)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
+    return np.array(Image.open(buffer).convert("RGB"))  # a writable copy, for torch.from_numpy

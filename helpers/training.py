@@ -40,7 +40,7 @@ from helpers.runtime import display_path, pick_device, quick_mode, seed_everythi
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
     from helpers.data import CourseData
 
-BALANCE_CHOICES = ("weights", "sampler", "none")
+BALANCE_CHOICES = ("weights", "sampler", "sources", "none")
 FEATURE_CACHE_BYTES = 1_500_000_000  # cap on cached frozen-layer outputs (float16); fewer views if larger
 
 
@@ -169,8 +169,11 @@ class TrainConfig:
     patience: int = 5  # early stopping: epochs without a better validation score before giving up
     augment: bool = True
     augmentation: Augmentation = AUGMENTATION  # lesson 01's ranges
-    balance: str = "weights"  # class weights in the loss, a balanced sampler, or none
+    # class weights in the loss, a class-balanced sampler, a sampler balancing every (dataset, class) pair
+    # (several datasets: a small dataset's rare class is seen as often as a large one's), or none
+    balance: str = "weights"
     feature_views: int = 4  # frozen layers: augmented copies of each image whose outputs are stored once
+    degrade: float = 0.0  # share of augmented images shrunk to 12-40 px and back, then JPEG-compressed
     warmup_epochs: int = 1
     seed: int = 0
 
@@ -183,6 +186,7 @@ class TrainConfig:
             "patience": isinstance(self.patience, int) and self.patience >= 1,
             "balance": self.balance in BALANCE_CHOICES,
             "feature_views": isinstance(self.feature_views, int) and self.feature_views >= 1,
+            "degrade": isinstance(self.degrade, int | float) and 0 <= self.degrade <= 1,
             "warmup_epochs": isinstance(self.warmup_epochs, int) and self.warmup_epochs >= 0,
         }
         wrong = [name for name, ok in checks.items() if not ok]
@@ -193,6 +197,7 @@ class TrainConfig:
                 "lr": "a number between 0 and 10",
                 "weight_decay": "a number of at least 0",
                 "warmup_epochs": "a whole number of at least 0",
+                "degrade": "a share from 0 to 1",
             }.get(name, "a whole number of at least 1")
             raise ValueError(f"{name}={getattr(self, name)!r}: expected {expected}")
 
@@ -274,13 +279,14 @@ def _frozen_outputs(
     for view in range(views):
         aug = config.augmentation if view > 0 else None  # view 0 is the plain image
         batches = AugmentedBatches(images, labels, size, chunk, aug, seed=config.seed + view, shuffle=False)
+        batches.degrade = config.degrade
         train_views.append(outputs(batches, f"frozen layers (train, view {view + 1}/{views})"))
     notes.append(
         f"Frozen layers: ran them once over {len(train.labels)} training images x {views} view(s) "
         f"({'plain + augmented' if views > 1 else 'no augmentation'}) and {len(val.labels)} validation "
         f"images in {time.perf_counter() - start:.0f} s; the epochs train only the layers after them."
     )
-    balanced = config.balance == "sampler"
+    balanced = config.balance in ("sampler", "sources")
     batches = {
         "train": FeatureBatches(torch.stack(train_views), labels, config.batch_size, config.seed, balanced),
         "val": FeatureBatches(val_views[None], val.labels.to(device), 256, shuffle=False),
@@ -292,19 +298,18 @@ def _image_batches(data: CourseData, config: TrainConfig, device: torch.device) 
     """Decoded images on the device, augmented as whole batches (lesson 04's fast path)."""
     train, val = data.splits["train"], data.splits["val"]
     aug = config.augmentation if config.augment else None
-    balanced = config.balance == "sampler"
-    return {
-        "train": AugmentedBatches(
-            train.images.to(device),
-            train.labels.to(device),
-            data.image_size,
-            config.batch_size,
-            aug,
-            config.seed,
-            balanced,
-        ),
-        "val": eval_batches(val.images.to(device), val.labels.to(device)),
-    }
+    balanced = config.balance in ("sampler", "sources")
+    images, labels = train.images.to(device), train.labels.to(device)
+    batches = AugmentedBatches(images, labels, data.image_size, config.batch_size, aug, config.seed, balanced)
+    batches.degrade = config.degrade
+    return {"train": batches, "val": eval_batches(val.images.to(device), val.labels.to(device))}
+
+
+def source_groups(data: CourseData) -> torch.Tensor:
+    """(dataset, class) pair of every training image, for balance="sources"."""
+    train = data.splits["train"]
+    source = torch.zeros_like(train.labels) if train.source is None else train.source
+    return source * len(data.class_names) + train.labels
 
 
 def _run_identity(model: nn.Module, data: CourseData) -> dict:
@@ -399,6 +404,12 @@ def fit(
             "build it with helpers.models.build_model, e.g. build_model('cnn', pretrained=False) for lesson "
             "02's SmallCNN, or train it with lesson 04's train_epochs and save_checkpoint(..., backbone=...)"
         )
+    outputs = len(getattr(model, "class_names", data.class_names))
+    if outputs != len(data.class_names):
+        raise ValueError(
+            f"the model answers {outputs} classes, the data has {list(data.class_names)}: build it with "
+            f"build_model(..., classes={len(data.class_names)})"
+        )
     config = config or TrainConfig()
     device = device or pick_device()
     checkpoint = Path(checkpoint) if checkpoint else default_checkpoint(model.backbone)
@@ -422,13 +433,16 @@ def fit(
     else:
         batches, more = _frozen_outputs(frozen, data, config, device, progress)
     notes += more
+    if config.balance == "sources":
+        batches["train"].groups = source_groups(data)
     for note in notes:
         print(note)
     parameters = [p for p in trainable.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     schedule = partial(warmup_cosine, epochs=config.epochs, warmup=config.warmup_epochs)
     scheduler = LambdaLR(optimizer, schedule)
-    weight = class_weights(data.splits["train"].labels).to(device) if config.balance == "weights" else None
+    labels = data.splits["train"].labels
+    weight = class_weights(labels, len(data.class_names)).to(device) if config.balance == "weights" else None
     loss_fn = nn.CrossEntropyLoss(weight=weight)
     history = []
     if state is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 
 from helpers.checkpoints import CheckpointError
-from helpers.faces import DETECTORS, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector, quiet_opencv
+from helpers.faces import DETECTORS, DetectorUnavailableError, make_detector, quiet_opencv
 from helpers.inference import load_mask_model
 from helpers.video import FrameAnnotator
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         camera = open_camera(args.camera)
         model = load_mask_model(args.model or best_checkpoint())
-        detector = make_detector(args.detector, args.yunet_model, max_side=VIDEO_MAX_SIDE)
+        detector = make_detector(args.detector, args.yunet_model, use="video")
         print(f"Model: {model.describe()}\nDetector: {detector.description}\nPress q in the window to quit.")
         frames = run(camera, FrameAnnotator(model, detector))
         print(f"{frames} frames")

@@ -67,12 +67,13 @@ def test_wrapper_folders_are_searched(tmp_path: Path) -> None:
 
 
 def test_wrong_layout_error_shows_found_and_expected(tmp_path: Path) -> None:
-    (tmp_path / "images").mkdir()
-    (tmp_path / "annotations").mkdir()
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "labels").mkdir()
     with pytest.raises(DataLayoutError) as caught:
         find_layout(tmp_path)
     message = str(caught.value)
-    assert "images/" in message and "annotations/" in message and "with_mask/" in message
+    assert "photos/" in message and "labels/" in message and "with_mask/" in message
+    assert "images/ + annotations/" in message  # the scene layout is among those expected
 
 
 def test_presplit_with_unknown_class_folder_names_it(tmp_path: Path) -> None:

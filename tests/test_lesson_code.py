@@ -53,6 +53,7 @@ TAUGHT = {
     "06": {"crop_face", "mask_probabilities", "predict_image", "message", "run_app"},
     "07": {"detection_scale", "detect_faces", "draw_label", "draw_predictions", "classify_faces"},
     "08": {"annotate_video", "grad_cam"},
+    "09": {"box_iou", "match_boxes"},
 }
 # The title skill of each lesson, as code a reader can find in its cells (not only in helpers).
 SKILLS = {
@@ -81,6 +82,7 @@ SKILLS = {
     "06": ["def predict_image", "def run_app", ".softmax(dim=1)", "def crop_face"],
     "07": ["cv2.FaceDetectorYN.create", ".detect(", "cv2.rectangle", "cv2.putText"],
     "08": ["cv2.VideoCapture", "cv2.VideoWriter", "register_forward_hook", "torch.autograd.grad"],
+    "09": ["ET.parse", "combine_sources(", "def balanced_accuracy", "def recall_by_size", "match_boxes("],
 }
 
 

@@ -125,3 +125,18 @@ def test_08_video() -> None:
             "nine in ten right"
         )
         assert record["gradcam_lower_share"]["masked"] > 0.5, "for masked faces the model looks at the mask"
+
+
+def test_09_scenes() -> None:
+    record = _record("09_scenes")
+    table, recall = record["table"], record["recall"]
+    assert set(table) == {"faces", "scenes", "both"}
+    assert all(0 <= value <= 1 for row in table.values() for pair in row.values() for value in pair)
+    totals = {name: {b: t for b, (_, t) in buckets.items()} for name, buckets in recall.items()}
+    assert totals["photo"] == totals["issue 9"], "both detector settings met the same faces"
+    found = {name: sum(f for f, _ in buckets.values()) for name, buckets in recall.items()}
+    assert found["photo"] >= found["issue 9"], "the photo setting finds at least the faces one pass finds"
+    if _full_real_run(record):
+        assert table["both"]["faces"][0] > 0.98 and table["both"]["scenes ≥ 32 px"][1] > 0.9
+        assert table["both"]["scenes"][1] > table["faces"]["scenes"][1], "training on scenes helps on scenes"
+        assert recall["photo"][">=32"][0] >= 0.95 * recall["photo"][">=32"][1]
