@@ -64,12 +64,20 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
 
 
 def absolute_env_paths(
-    names: tuple[str, ...] = ("MASK_DATA_DIR", "MASK_WORK_DIR", "MASK_YUNET_MODEL", "MASK_PHOTO"),
+    names: tuple[str, ...] = (
+        "MASK_DATA_DIR",
+        "MASK_SCENES_DIR",
+        "MASK_WORK_DIR",
+        "MASK_YUNET_MODEL",
+        "MASK_PHOTO",
+    ),
 ) -> None:
-    """Kernels start in notebooks/: a relative path given from the repository root must become absolute."""
+    """Kernels start in notebooks/: a relative path given from the repository root must become absolute
+    (each path of a list such as MASK_DATA_DIR=a:b)."""
     for name in names:
         if os.environ.get(name):
-            os.environ[name] = str(Path(os.environ[name]).expanduser().resolve())
+            paths = [p for p in os.environ[name].split(os.pathsep) if p.strip()]
+            os.environ[name] = os.pathsep.join(str(Path(p).expanduser().resolve()) for p in paths)
 
 
 def run_all(paths: list[Path]) -> int:

@@ -656,3 +656,16 @@ def test_source_reports_keep_datasets_of_the_same_name_apart(tmp_path: Path) -> 
     data = load_course_data([first, second], image_size=16, quick=False)
     reports = source_reports(build_model("cnn", pretrained=False, channels=(4, 8)), data, "test")
     assert len(reports) == 3, f"one entry per dataset and 'all', got {list(reports)}"
+
+
+def test_relative_dataset_lists_become_absolute_for_the_kernels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.notebooks import absolute_env_paths
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MASK_DATA_DIR", f"faces{os.pathsep}scenes")
+    monkeypatch.setenv("MASK_SCENES_DIR", "scenes")
+    absolute_env_paths(("MASK_DATA_DIR", "MASK_SCENES_DIR"))
+    assert os.environ["MASK_DATA_DIR"] == f"{tmp_path / 'faces'}{os.pathsep}{tmp_path / 'scenes'}"
+    assert os.environ["MASK_SCENES_DIR"] == str(tmp_path / "scenes")
