@@ -300,14 +300,7 @@ def demo_scenes_dir() -> Path:
 
 
 def is_scene_source(source: DataSource) -> bool:
-    return detect_layout_or_none(source.root) == "scenes"
-
-
-def detect_layout_or_none(root: Path) -> str | None:
-    try:
-        return detect_layout(root).kind
-    except DataLayoutError:
-        return None
+    return scene_folders(source.root) is not None
 
 
 def find_scenes(path: str | Path | None = None) -> DataSource:
@@ -318,12 +311,12 @@ def find_scenes(path: str | Path | None = None) -> DataSource:
         (os.environ.get("MASK_SCENES_DIR"), "MASK_SCENES_DIR"),
     ):
         if value:
-            root = find_layout(Path(value).expanduser()).root
-            if detect_layout(root).kind != "scenes":
+            layout = find_layout(Path(value).expanduser())
+            if layout.scenes is None:
                 raise DataLayoutError(
-                    f"{root} (from {origin}): not a scene dataset; expected images/ + annotations/"
+                    f"{layout.root} (from {origin}): not a scene dataset; expected images/ + annotations/"
                 )
-            return DataSource(root, origin, demo_data.is_demo_dataset(root))
+            return DataSource(layout.root, origin, demo_data.is_demo_dataset(layout.root))
     scenes = [part for part in find_data().parts if is_scene_source(part)]
     if scenes:
         return scenes[0]

@@ -72,11 +72,14 @@ def _summary(labels: np.ndarray, predicted: np.ndarray, class_names: tuple[str, 
     }
 
 
-def source_reports(model: nn.Module, data: CourseData, split: str = "test") -> dict[str, dict]:
+def source_reports(
+    model: nn.Module, data: CourseData, split: str = "test", answers: Predictions | None = None
+) -> dict[str, dict]:
     """Accuracy and balanced accuracy per dataset (several used together are reported one by one, then all),
-    and for scene data per face width: a model is only as good as its worst source says."""
+    and for scene data per face width: a model is only as good as its worst source says. answers: the
+    split's predictions if already made (evaluate), so the model runs over it once."""
     whole = data.splits[split]
-    answers = evaluate(model, whole)  # one pass; the reports below are slices of it
+    answers = evaluate(model, whole) if answers is None else answers  # the reports below slice it
     labels, predicted, names = answers.labels, answers.predicted, data.class_names
     source = np.zeros(len(labels), int) if whole.source is None else whole.source.numpy()
     widths = whole.sizes[:, 0].numpy() if whole.sizes is not None else np.zeros(len(labels))

@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> dict:
         "val_accuracy": result.best.get("val_accuracy"),
         "test_accuracy": report.accuracy,
         "test": report.as_dict(),
-        "test_by_source": source_reports(model, data, "test"),
+        "test_by_source": source_reports(model, data, "test", answers=test),
         "val_by_source": source_reports(model, data, "val"),
         "held_out_answers": held_out_answers(model, data),
         "photo_checks": {
