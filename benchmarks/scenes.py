@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.constants import CLASS_NAMES
-from helpers.data import load_course_data
+from helpers.data import DataLayoutError, find_scenes, load_course_data
 from helpers.faces import DETECTOR_SETTINGS, YuNetDetector
 from helpers.images import load_rgb
 from helpers.inference import MaskModel, crop_face, load_mask_model, mask_probabilities
@@ -70,10 +70,12 @@ class Tally:
 
 def scene_photos(data_dir: str, split: str) -> dict[Path, list[BoxedFace]]:
     """The annotated faces of every photo in one split, split by photo exactly as the course splits it."""
-    data = load_course_data(data_dir, image_size=32, quick=False)
-    if data.layout.scenes is None:
-        raise SystemExit(f"{data_dir}: not a scene dataset (images/ + annotations/)")
-    faces, _ = list_boxed_faces(*data.layout.scenes)
+    try:
+        source = find_scenes(data_dir)
+    except DataLayoutError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    data = load_course_data(source, image_size=32, quick=False)
+    faces, _ = list_boxed_faces(*data.layout.scenes)  # type: ignore[misc]
     photos: dict[Path, list[BoxedFace]] = defaultdict(list)
     for face in faces:
         if data.photo_splits.get(face.image) in split.split("+"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,26 +39,34 @@ def atomic_save(payload: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def data_fingerprint(data: CourseData) -> str:
-    """Same files and split -> same fingerprint, at any image size: tells which checkpoints fit this data."""
-    digest = hashlib.sha256(str(data.source.root.resolve()).encode())
-    for split in SPLITS:
-        for path in data.splits[split].paths:
-            digest.update(f"{split}|{Path(path).name}\n".encode())
+def _parts(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
+    return list(data) if isinstance(data, list | tuple) else [data]
+
+
+def data_fingerprint(data: CourseData | Sequence[CourseData]) -> str:
+    """Same files and split -> same fingerprint, at any image size: tells which checkpoints fit this data
+    (several datasets trained together: all of them, in order)."""
+    digest = hashlib.sha256()
+    for k, part in enumerate(_parts(data)):
+        digest.update((b"\n--\n" if k else b"") + str(part.source.root.resolve()).encode())
+        for split in SPLITS:
+            for path in part.splits[split].paths:
+                digest.update(f"{split}|{Path(path).name}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def data_facts(data: CourseData) -> dict:
+def data_facts(data: CourseData | Sequence[CourseData]) -> dict:
+    parts = _parts(data)
     return {
-        "description": data.source.describe(),
-        "synthetic": data.source.synthetic,
-        "quick": any("Quick mode" in note for note in data.report.notes),
-        "fingerprint": data_fingerprint(data),
-        "counts": {split: len(data.splits[split].labels) for split in data.splits},
+        "description": "; ".join(part.source.describe() for part in parts),
+        "synthetic": all(part.source.synthetic for part in parts),
+        "quick": any("Quick mode" in note for part in parts for note in part.report.notes),
+        "fingerprint": data_fingerprint(parts),
+        "counts": {split: sum(len(part.splits[split].labels) for part in parts) for split in SPLITS},
     }
 
 
-def checkpoint_facts(model: nn.Module, data: CourseData, **facts: object) -> dict:
+def checkpoint_facts(model: nn.Module, data: CourseData | Sequence[CourseData], **facts: object) -> dict:
     """Everything but the weights: how to rebuild the model, what it expects, and what it learned from.
     backbone, weights and options default to the labels build_model gives a model."""
     return {
@@ -66,7 +75,7 @@ def checkpoint_facts(model: nn.Module, data: CourseData, **facts: object) -> dic
         "options": dict(facts.get("options") or getattr(model, "options", {})),
         "weights": facts.get("weights") or model.weights,
         "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
-        "image_size": data.image_size,
+        "image_size": _parts(data)[0].image_size,
         "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
         "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
         "config": facts.get("config") or {},
@@ -76,7 +85,11 @@ def checkpoint_facts(model: nn.Module, data: CourseData, **facts: object) -> dic
 
 
 def save_checkpoint(
-    path: str | Path, model: nn.Module, data: CourseData, history: list[dict], **facts: object
+    path: str | Path,
+    model: nn.Module,
+    data: CourseData | Sequence[CourseData],
+    history: list[dict],
+    **facts: object,
 ) -> Path:
     """The model as it is now, saved as the best epoch: the last row of history, or facts["best"].
 

@@ -6,7 +6,9 @@ The pipeline, in the order lesson 01 shows it:
                      (images/ + annotations/, helpers.scenes); folder and box names -> mask / no_mask
   scan_images()      decode each file once: skip bad ones with a reason, resize into a uint8 cache on disk
   load_course_data() all of the above plus a leak-free split (helpers.splits): tensors per split and a report
-Lesson 01 then builds its Dataset and DataLoaders on these tensors (helpers.loaders).
+Lesson 01 then builds its Dataset and DataLoaders on these tensors (helpers.loaders). Several datasets
+(find_all_data: the train CLI's --data A --data B, lesson 09) are each loaded on their own and trained on
+together: fit() joins them with torch.utils.data.ConcatDataset.
 """
 
 from __future__ import annotations
@@ -95,10 +97,10 @@ class Layout:
 
     def class_folder_parent(self) -> Path:
         """The folder holding the training class folders: what torchvision's ImageFolder expects."""
-        if self.kind in {"scenes", "several"}:
+        if self.scenes is not None:
             raise DataLayoutError(
-                f"{self.root}: {'scene photos with boxed faces' if self.scenes else 'several datasets'}, "
-                "not one set of class folders: ImageFolder cannot read it (load_course_data can)."
+                f"{self.root}: scene photos with boxed faces, not one set of class folders: ImageFolder "
+                "cannot read it (load_course_data can)."
             )
         by_label = self.folders.get("train") or self.folders[None]
         return by_label[CLASS_NAMES[0]][0].parent
@@ -187,7 +189,7 @@ def find_layout(root: Path, max_depth: int = 3) -> Layout:
     layouts = find_datasets(root, max_depth)
     if len(layouts) > 1:
         names = ", ".join(display_path(layout.root) for layout in layouts)
-        raise DataLayoutError(f"{root} holds {len(layouts)} datasets ({names}): pass one, or all as a list.")
+        raise DataLayoutError(f"{root} holds {len(layouts)} datasets ({names}): pass one of them.")
     return layouts[0]
 
 
@@ -197,26 +199,10 @@ class DataSource:
     """Which dataset a notebook uses and why, so every result can say what data it came from."""
 
     root: Path
-    origin: str
+    origin: str  # where it was chosen from (and, when several were found there, which others)
     synthetic: bool
-    members: tuple[DataSource, ...] = ()  # several datasets used together, each split on its own
-
-    @property
-    def parts(self) -> tuple[DataSource, ...]:
-        return self.members or (self,)
-
-    def part_names(self) -> list[str]:
-        """A short, distinct name per dataset: the folder's name, with its parent's where two share it."""
-        names = [part.root.name for part in self.parts]
-        return [
-            f"{part.root.parent.name}/{name}" if names.count(name) > 1 else name
-            for part, name in zip(self.parts, names, strict=True)
-        ]
 
     def describe(self) -> str:
-        if self.members:
-            listed = "; ".join(f"{display_path(m.root)} ({_kind(m.synthetic)})" for m in self.members)
-            return f"Data: {len(self.members)} datasets used together: {listed}; chosen from {self.origin}"
         return f"Data: {display_path(self.root)} — {_kind(self.synthetic)}; chosen from {self.origin}"
 
 
@@ -224,12 +210,14 @@ def _kind(synthetic: bool) -> str:
     return "SYNTHETIC demo data (drawn faces, not real people)" if synthetic else "real images"
 
 
-def combine_sources(sources: list[DataSource], origin: str) -> DataSource:
-    """One source for several datasets (or the dataset itself when there is one)."""
-    if len(sources) == 1:
-        return sources[0]
-    root = Path(os.path.commonpath([s.root for s in sources]))
-    return DataSource(root, origin, all(s.synthetic for s in sources), tuple(sources))
+def dataset_names(sources: list[DataSource]) -> list[str]:
+    """A short, distinct name per dataset, for results: the folder's name, with its parent's where two
+    share it (a/data and b/data)."""
+    names = [source.root.name for source in sources]
+    return [
+        f"{source.root.parent.name}/{name}" if names.count(name) > 1 else name
+        for source, name in zip(sources, names, strict=True)
+    ]
 
 
 def demo_dataset_dir() -> Path:
@@ -237,7 +225,7 @@ def demo_dataset_dir() -> Path:
 
 
 def _datasets_under(folder: Path, max_depth: int) -> list[Path]:
-    """Every dataset inside folder's subfolders (Kaggle input, data/): all are used, together."""
+    """Every dataset inside folder's subfolders (Kaggle input, data/), in the order of their names."""
     if not folder.is_dir():
         return []
     roots = []
@@ -255,16 +243,17 @@ def data_paths(value: str | Path | list | tuple) -> list[Path]:
     return [Path(str(v)).expanduser() for v in values if str(v).strip()]
 
 
-def find_data(
+def find_all_data(
     path: str | Path | list | tuple | None = None,
     kaggle_input: Path = KAGGLE_INPUT,
     repo_data: Path | None = None,
-) -> DataSource:
-    """Pick the data: explicit path(s) -> MASK_DATA_DIR -> Kaggle input -> data/<name> -> built-in demo.
+) -> list[DataSource]:
+    """Every dataset at the first place that has one: explicit path(s) -> MASK_DATA_DIR -> Kaggle input ->
+    data/<name> -> built-in demo. A list of folders (or MASK_DATA_DIR=a:b, separated by os.pathsep) gives
+    them in that order; a folder, Kaggle input or data/ holding several gives each, by folder name.
 
-    Every dataset found is used: a list of folders, or a folder holding several datasets, gives one source
-    whose members are split on their own and trained on together. An explicit path or MASK_DATA_DIR that
-    is wrong is an error, never a silent switch to the demo data.
+    The train CLI (--data A --data B) and lesson 09 use several; each is loaded (and split) on its own.
+    An explicit path or MASK_DATA_DIR that is wrong is an error, never a silent switch to the demo data.
     """
     for value, origin in ((path, "the path argument"), (os.environ.get("MASK_DATA_DIR"), "MASK_DATA_DIR")):
         if value:
@@ -278,21 +267,42 @@ def find_data(
                 roots = [layout.root for layout in find_datasets(folder)]
                 sources += [DataSource(root, origin, demo_data.is_demo_dataset(root)) for root in roots]
             if sources:
-                return combine_sources(sources, origin)
+                return sources
     kaggle_roots = _datasets_under(kaggle_input, max_depth=4)
     if kaggle_roots:
-        return combine_sources(
-            [DataSource(root, "Kaggle input", False) for root in kaggle_roots], "Kaggle input"
-        )
+        return [DataSource(root, "Kaggle input", False) for root in kaggle_roots]
     if repo_data is None:
         repo_data = (project_root() or Path.cwd()) / "data"
-    repo_roots = _datasets_under(repo_data, max_depth=3)
-    if repo_roots:
-        origin = "the repository's data/ folder"
-        sources = [DataSource(root, origin, demo_data.is_demo_dataset(root)) for root in repo_roots]
-        return combine_sources(sources, origin)
+    origin = "the repository's data/ folder"
+    repo_sources = [
+        DataSource(root, origin, demo_data.is_demo_dataset(root))
+        for root in _datasets_under(repo_data, max_depth=3)
+    ]
+    if repo_sources:
+        return repo_sources
     root = demo_data.generate_demo_dataset(demo_dataset_dir())
-    return DataSource(root, "the built-in demo generator (no dataset found)", True)
+    return [DataSource(root, "the built-in demo generator (no dataset found)", True)]
+
+
+def find_data(
+    path: str | Path | list | tuple | None = None,
+    kaggle_input: Path = KAGGLE_INPUT,
+    repo_data: Path | None = None,
+) -> DataSource:
+    """The one dataset lessons 01-08 use: of those find_all_data finds (in its order), the first of face
+    crops (class folders), or the first of all when every one is scene photos: lesson 01's ImageFolder reads
+    class folders.
+
+    Several found is no error, so MASK_DATA_DIR=faces:scenes serves every lesson: the source's origin (its
+    describe() line) names the others, and lesson 09 and the train CLI use them all.
+    """
+    sources = find_all_data(path, kaggle_input, repo_data)
+    chosen = next((s for s in sources if not is_scene_source(s)), sources[0])
+    if len(sources) == 1:
+        return chosen
+    others = ", ".join(display_path(s.root) for s in sources if s is not chosen)
+    note = f"{chosen.origin}, one of {len(sources)} datasets there (face crops first; the others: {others})"
+    return DataSource(chosen.root, note, chosen.synthetic)
 
 
 def demo_scenes_dir() -> Path:
@@ -304,8 +314,8 @@ def is_scene_source(source: DataSource) -> bool:
 
 
 def find_scenes(path: str | Path | None = None) -> DataSource:
-    """A scene dataset (photos with boxed faces) for lesson 09: path -> MASK_SCENES_DIR -> a scene dataset
-    among the data in use (find_data) -> drawn demo scenes (SYNTHETIC), so the lesson always runs."""
+    """A scene dataset (photos with boxed faces) for lesson 09: path -> MASK_SCENES_DIR -> the first scene
+    dataset among the data in use (find_all_data) -> drawn demo scenes (SYNTHETIC): the lesson always runs."""
     for value, origin in (
         (path, "the path argument"),
         (os.environ.get("MASK_SCENES_DIR"), "MASK_SCENES_DIR"),
@@ -317,7 +327,7 @@ def find_scenes(path: str | Path | None = None) -> DataSource:
                     f"{layout.root} (from {origin}): not a scene dataset; expected images/ + annotations/"
                 )
             return DataSource(layout.root, origin, demo_data.is_demo_dataset(layout.root))
-    scenes = [part for part in find_data().parts if is_scene_source(part)]
+    scenes = [source for source in find_all_data() if is_scene_source(source)]
     if scenes:
         return scenes[0]
     root = demo_data.generate_demo_scenes(demo_scenes_dir())
@@ -325,13 +335,13 @@ def find_scenes(path: str | Path | None = None) -> DataSource:
 
 
 def find_faces(path: str | Path | None = None) -> DataSource:
-    """The face dataset(s) in use (find_data) without the scene datasets: lesson 09's other source."""
+    """The face-crop dataset in use (find_data), lesson 09's other dataset; the demo faces when the data in
+    use holds only scene photos."""
     source = find_data(path)
-    faces = [part for part in source.parts if not is_scene_source(part)]
-    if not faces:
+    if is_scene_source(source):
         root = demo_data.generate_demo_dataset(demo_dataset_dir())
         return DataSource(root, "the built-in demo generator (only scene data found)", True)
-    return combine_sources(faces, source.origin)
+    return source
 
 
 # ----------------------------------------------------------------------------------------------- scanning
@@ -623,7 +633,6 @@ class SplitData:
     labels: torch.Tensor  # N, int64 index into the data's class_names (-1: a class this model does not learn)
     paths: list[Path]
     sizes: torch.Tensor | None = None  # N x 2: width, height of the image, or of the face box in a scene
-    source: torch.Tensor | None = None  # N: index into CourseData.source.parts (several datasets)
     class_names: tuple[str, ...] = CLASS_NAMES
 
     def class_counts(self) -> dict[str, int]:
@@ -631,31 +640,15 @@ class SplitData:
         return dict(zip(self.class_names, counts, strict=True))
 
     def subset(self, keep: torch.Tensor) -> SplitData:
-        """The images where keep (a boolean mask) is true: one source, one size bucket."""
+        """The images where keep (a boolean mask) is true, e.g. the faces of one width."""
         index = torch.nonzero(keep).flatten()
         return SplitData(
             self.images[index],
             self.labels[index],
             [self.paths[i] for i in index.tolist()],
             None if self.sizes is None else self.sizes[index],
-            None if self.source is None else self.source[index],
             self.class_names,
         )
-
-
-def concat_splits(parts: list[SplitData], sources: list[int] | None = None) -> SplitData:
-    """Several datasets' splits as one; source says which dataset (by index) each image came from."""
-    sources = list(range(len(parts))) if sources is None else sources
-    return SplitData(
-        torch.cat([p.images for p in parts]),
-        torch.cat([p.labels for p in parts]),
-        [path for p in parts for path in p.paths],
-        torch.cat([p.sizes for p in parts]),  # type: ignore[misc]
-        torch.cat(
-            [torch.full((len(p.labels),), k, dtype=torch.int64) for k, p in zip(sources, parts, strict=True)]
-        ),
-        parts[0].class_names,
-    )
 
 
 @dataclass
@@ -669,21 +662,11 @@ class CourseData:
     report: ScanReport
     class_names: tuple[str, ...] = CLASS_NAMES
     held_out: dict[str, SplitData] = field(default_factory=dict)  # faces of classes not trained, by class
-    parts: list[CourseData] = field(default_factory=list)  # one per dataset when several are used together
     photo_splits: dict[Path, str] = field(default_factory=dict)  # scene photos: the split each one is in
 
     def describe(self) -> str:
         sizes = ", ".join(f"{s} {len(self.splits[s].labels)}" for s in SPLITS)
-        lines = [self.source.describe(), f"Images per split: {sizes}"]
-        for name, part in zip(self.source.part_names(), self.parts, strict=False):
-            counts = ", ".join(f"{s} {len(part.splits[s].labels)}" for s in SPLITS)
-            lines.append(f"  {name}: {counts}")
-        return "\n".join(lines)
-
-    def split_of(self, split: str, source: int | None = None) -> SplitData:
-        """One split, of one dataset (its index in source.parts) or of all of them."""
-        part = self.splits[split]
-        return part if source is None or part.source is None else part.subset(part.source == source)
+        return f"{self.source.describe()}\nImages per split: {sizes}"
 
 
 def _split_scan(scan: Scan, layout: Layout) -> tuple[list[str], list[int], list[str]]:
@@ -752,24 +735,29 @@ def check_classes(classes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def load_course_data(
-    source: DataSource | str | Path | list | None = None,
+    source: DataSource | str | Path | None = None,
     image_size: int = 128,
     quick: bool | None = None,
     classes: tuple[str, ...] = CLASS_NAMES,
 ) -> CourseData:
-    """Find, scan, split and cache the course data; the one call every notebook starts with.
+    """Find, scan, split and cache one dataset; the one call every notebook starts with.
 
+    Several datasets are loaded one by one (each split on its own, so a photo never leaks between splits
+    through another dataset) and trained on together with fit(model, [data_a, data_b]).
     classes: the two-class course (mask, no_mask), or ALL_CLASS_NAMES to also learn masks worn incorrectly
     (scene data only). In the two-class course such faces are kept aside in held_out["incorrect"].
     """
     if not isinstance(image_size, int) or not 16 <= image_size <= 1024:
         raise ValueError(f"image_size={image_size!r}: expected a whole number of pixels from 16 to 1024")
     classes = check_classes(classes)
+    if isinstance(source, list | tuple):
+        raise ValueError(
+            f"load_course_data loads one dataset, got a list of {len(source)}: load each one "
+            "(find_all_data lists them) and pass the list of results to fit()"
+        )
     if not isinstance(source, DataSource):
         source = find_data(source)
     quick = quick_mode() if quick is None else quick
-    if source.members:
-        return _combine([load_course_data(m, image_size, quick, classes) for m in source.members], source)
     layout = find_layout(source.root)
     entries, junk = list_files(layout)
     if quick:
@@ -831,30 +819,3 @@ def _exact_duplicates(scan: Scan) -> int:
 def _photo_groups(scan: Scan, groups: list[int]) -> list[int]:
     """The group of each file (not of each face): near-duplicate groups are counted in photos."""
     return list({e.path: g for e, g in zip(scan.entries, groups, strict=True)}.values())
-
-
-def _combine(parts: list[CourseData], source: DataSource) -> CourseData:
-    """Several datasets, each split on its own, as one: training sees all; results can be read per source."""
-    classes = parts[0].class_names
-    splits = {split: concat_splits([p.splits[split] for p in parts]) for split in SPLITS}
-    held: dict[str, SplitData] = {}
-    for name in sorted({n for p in parts for n in p.held_out}):
-        having = [k for k, p in enumerate(parts) if name in p.held_out]
-        held[name] = concat_splits([parts[k].held_out[name] for k in having], having)
-    notes = [f"{len(parts)} datasets, each split on its own, used together:"]
-    for name, part in zip(source.part_names(), parts, strict=True):
-        notes.append(f"--- {name} ({part.layout.kind})")
-        notes += ["    " + line for line in str(part.report).splitlines()]
-    report = ScanReport(
-        counts={s: splits[s].class_counts() for s in SPLITS},
-        skipped=[item for p in parts for item in p.report.skipped],
-        sizes=np.concatenate([p.report.sizes for p in parts]),
-        exact_duplicates=sum(p.report.exact_duplicates for p in parts),
-        near_duplicate_groups=sum(p.report.near_duplicate_groups for p in parts),
-        groups_across_splits=sum(p.report.groups_across_splits for p in parts),
-        notes=notes + [n for p in parts for n in p.report.notes if n.startswith("Quick mode")][:1],
-        class_names=classes,
-    )
-    layout = Layout(source.root, "several", {})
-    photo_splits = {path: split for p in parts for path, split in p.photo_splits.items()}
-    return CourseData(source, layout, parts[0].image_size, splits, report, classes, held, parts, photo_splits)

@@ -1,4 +1,6 @@
-"""Fetching model files once, checked by sha256: a half download or a saved web page never loads."""
+"""Fetching a model file torchvision does not cover (YuNet's ONNX file), once, checked by sha256: a half
+download or a saved web page never loads. ImageNet weights go through torchvision and torch.hub instead
+(helpers/weights.py), which borrows only the checks here."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """A trained classifier as one ONNX file that OpenCV's DNN module runs without PyTorch.
 
-The exported graph takes what a camera gives: RGB pixels 0-255 as floats, N x 3 x S x S, and returns the
-class probabilities, so normalisation and softmax travel inside the file and cannot be forgotten by the app
-that uses it. A small JSON file beside it records the classes, the input size and the weights' origin.
+Lesson 08 writes `Deployable` (RGB pixels 0-255 in, probabilities out: normalisation and softmax travel inside
+the file and cannot be forgotten by the app that uses it) and `write_onnx` (the `torch.onnx.export` call), and
+this module keeps identical copies (a test checks). `export_onnx` is the lesson's steps packaged for the
+benchmarks and apps, with a JSON file beside the model that records its classes, input size and origin;
+`OnnxMaskModel` reads both back.
 """
 
 from __future__ import annotations
@@ -24,12 +26,11 @@ from helpers.constants import CLASS_NAMES
 from helpers.inference import MaskModel
 from helpers.preprocess import to_batch
 
-OPSET = 17
 
-
+# Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
 class Deployable(nn.Module):
-    """RGB 0-255 in, probabilities out: helpers.preprocess.eval_batch's arithmetic (scale to 0-1, subtract
-    the mean, divide by the standard deviation), then the network, then softmax, all inside the graph."""
+    """Pixels as a camera gives them in (RGB, 0-255), probabilities out: the normalisation the network was
+    trained with and the softmax travel inside the graph, so an app cannot forget them or get them wrong."""
 
     def __init__(self, model: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
@@ -38,7 +39,24 @@ class Deployable(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.model((images * (1.0 / 255.0) - self.mean) / self.std).softmax(dim=1)
+        scaled = images / 255  # eval_batch's arithmetic: to 0-1, minus the mean, over the std
+        return self.model((scaled - self.mean) / self.std).softmax(dim=1)
+
+
+# Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
+def write_onnx(wrapper: nn.Module, image_size: int, path: str | Path) -> None:
+    """The wrapper as one ONNX file, traced on one example image; the batch axis stays free, so an app can
+    send any number of faces, and the input and output have names an app uses to feed it and read it."""
+    example = torch.zeros(1, 3, image_size, image_size)  # only its shape matters: the trace records the ops
+    with warnings.catch_warnings():  # its notices that it is not the default: we chose it (dynamo=False)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            wrapper, (example,), path,  # the module, its example input as a tuple, the file
+            input_names=["image"], output_names=["probabilities"],
+            dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}},  # axis 0 of each is free
+            opset_version=17,  # the version of ONNX's operator set: one that OpenCV's DNN module reads
+            dynamo=False,  # the TorchScript exporter needs only onnx; the default (dynamo) needs onnxscript
+        )
 
 
 def sidecar_path(path: Path) -> Path:
@@ -46,30 +64,17 @@ def sidecar_path(path: Path) -> Path:
 
 
 def export_onnx(model: MaskModel, path: str | Path) -> Path:
-    """Write model as ONNX (batch size free) plus its facts in <path>.json; written beside, then renamed."""
+    """Lesson 08's steps packaged: Deployable around a CPU copy of the network, write_onnx, and the facts an
+    app needs in <path>.json (the model's own classes, its input size); written beside, then renamed."""
     if importlib.util.find_spec("onnx") is None:
         raise RuntimeError("exporting to ONNX needs the onnx package: pip install onnx")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wrapper = Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval()
-    example = torch.zeros(1, 3, model.image_size, model.image_size)
     part = path.with_name(path.name + ".part")
-    with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # the TorchScript exporter's deprecation notice; it needs no onnxscript
-        torch.onnx.export(
-            wrapper,
-            (example,),
-            str(part),
-            dynamo=False,
-            input_names=["image"],
-            output_names=["probabilities"],
-            dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}},
-            opset_version=OPSET,
-        )
+    write_onnx(wrapper, model.image_size, part)
     facts = {
-        "class_names": list(CLASS_NAMES),
+        "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
         "image_size": model.image_size,
         "input": f"RGB pixels 0-255 as float32, N x 3 x {model.image_size} x {model.image_size}",
         "output": "probabilities, N x classes",

@@ -58,7 +58,7 @@ DETECTOR_SETTINGS: dict[str, dict] = {
     "photo": {"min_side": MIN_SIDE, "max_side": MAX_SIDE, "score_threshold": PHOTO_SCORE}
     | {"upscale_to": UPSCALE_TO, "min_face": MIN_FACE},
     "video": {"min_side": MIN_SIDE, "max_side": VIDEO_MAX_SIDE, "score_threshold": 0.6} | ONE_PASS,
-    "issue 9": {"min_side": MIN_SIDE, "max_side": MAX_SIDE, "score_threshold": 0.6} | ONE_PASS,  # untuned
+    "one pass": {"min_side": MIN_SIDE, "max_side": MAX_SIDE, "score_threshold": 0.6} | ONE_PASS,  # untuned
 }
 
 

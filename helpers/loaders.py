@@ -1,30 +1,24 @@
-"""Feeding batches to a model: lesson 01's Dataset and DataLoaders, and the faster batched paths fit() uses.
+"""Feeding batches to a model: the Dataset, DataLoaders, augmentation and samplers the lessons write.
 
-`FaceDataset` and `make_loaders` are written in lesson 01 and kept identical here (a test checks). They
-augment one image at a time, as torchvision's transforms do. `AugmentedBatches` applies the same augmentation
-(helpers.preprocess.augment_batch) to a whole batch at once on the training device; lesson 04 measures what
-that saves. `FeatureBatches` serves a frozen backbone's stored outputs (lesson 03).
+`FaceDataset` and `make_loaders` are written in lesson 01, `class_weights`, `batch_augmentation` and
+`AugmentOnDevice` in lesson 04, `balanced_sampler` in lesson 09; they are kept identical here (a test checks)
+because fit() trains with them. Lesson 01's transforms augment one image at a time; lesson 04's
+`batch_augmentation` draws the same ranges per image for a whole batch at once (kornia), which is faster on a
+CPU and runs on the GPU.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+import kornia.augmentation as K
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler, default_collate
 
-from helpers.constants import CLASS_NAMES, SPLITS
-from helpers.preprocess import (
-    AUGMENTATION,
-    Augmentation,
-    augment_batch,
-    degrade,
-    eval_batch,
-    eval_transform,
-    train_transform,
-)
+from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
+from helpers.preprocess import AUGMENTATION, Augmentation, eval_transform, train_transform
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
     from helpers.data import CourseData
@@ -59,7 +53,7 @@ def make_loaders(data: CourseData, batch_size: int = 64, num_workers: int = 0) -
     return loaders
 
 
-# ----------------------------------------------------------------------------------------------- batched
+# ----------------------------------------------------------------------------------------------- lesson 04
 # Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
 def class_weights(labels: torch.Tensor, n_classes: int = len(CLASS_NAMES)) -> torch.Tensor:
     """Inverse class frequency, averaging 1 over the images: each class weighs the same in total."""
@@ -67,99 +61,74 @@ def class_weights(labels: torch.Tensor, n_classes: int = len(CLASS_NAMES)) -> to
     return counts.sum() / (n_classes * counts)
 
 
-def epoch_order(labels: torch.Tensor, balanced: bool, generator: torch.Generator) -> torch.Tensor:
-    """Shuffled indices for one epoch; balanced draws each class equally often (with replacement)."""
-    if not balanced:
-        return torch.randperm(len(labels), generator=generator)
-    weights = class_weights(labels.cpu())[labels.cpu()]
-    return torch.multinomial(weights, len(labels), replacement=True, generator=generator)
+# Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
+def batch_augmentation(size: int, aug: Augmentation = AUGMENTATION) -> nn.Module:
+    """Lesson 01's augmentation for a whole batch of 0-1 float images at once: kornia draws new values for
+    every image, from the same ranges, in the same order, on the batch's device (CPU or GPU)."""
+    colour = (aug.brightness, aug.contrast, aug.saturation, aug.hue)
+    return nn.Sequential(
+        K.RandomResizedCrop((size, size), scale=aug.crop_scale, ratio=aug.aspect),
+        K.RandomHorizontalFlip(p=aug.flip),
+        K.ColorJitter(*colour, p=1.0, order=[0, 1, 2, 3]),  # brightness, contrast, saturation, hue
+        K.RandomGrayscale(p=aug.grayscale),
+        K.Normalize(torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)),
+    )
 
 
-class EpochBatches:
-    """Batches for one epoch per pass. With shuffle, each pass draws its order, augmentation and dropout from
-    the seed and the epoch number, so a run resumed after epoch k repeats what the uninterrupted run did."""
+# Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
+class AugmentOnDevice:
+    """A DataLoader of uint8 images whose batches are moved to the device and augmented there as a whole."""
 
-    def __init__(
-        self,
-        labels: torch.Tensor,
-        batch_size: int,
-        seed: int = 0,
-        balanced: bool = False,
-        shuffle: bool = True,
-    ) -> None:
-        self.labels, self.batch_size, self.seed = labels, batch_size, seed
-        self.balanced, self.shuffle = balanced, shuffle
-        self.groups: torch.Tensor | None = None  # what a balanced order balances (default: the labels)
+    def __init__(self, loader: DataLoader, augment: nn.Module, device: torch.device) -> None:
+        self.loader, self.augment, self.device = loader, augment, device
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for images, labels in self.loader:
+            images = images.to(self.device).float() / 255  # uint8 0-255 -> float 0.0-1.0
+            yield self.augment(images).contiguous(memory_format=torch.channels_last), labels.to(self.device)
+
+
+class SeededEpochs:
+    """Batches for one epoch per pass, each pass seeded from (seed, epoch): the shuffle (the DataLoader's
+    generator), the augmentation and dropout (torch's global generator). So a run resumed after epoch k
+    repeats what the uninterrupted run did."""
+
+    def __init__(self, batches: Iterable, generator: torch.Generator, seed: int = 0) -> None:
+        self.batches, self.generator, self.seed = batches, generator, seed
         self.epoch = 0  # passes made so far; set it to resume
 
     def __len__(self) -> int:
-        return math.ceil(len(self.labels) / self.batch_size)
+        return len(self.batches)  # type: ignore[arg-type]
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator:
         self.epoch += 1
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        if self.shuffle:
-            torch.manual_seed(self.seed * 100_003 + self.epoch)  # dropout inside the model
-            groups = self.labels if self.groups is None else self.groups
-            order = epoch_order(groups, self.balanced, generator).to(self.labels.device)
-        else:
-            order = torch.arange(len(self.labels), device=self.labels.device)
-        for start in range(0, len(order), self.batch_size):
-            index = order[start : start + self.batch_size]
-            yield self.inputs(index, generator), self.labels[index]
-
-    def inputs(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        raise NotImplementedError
+        self.generator.manual_seed(self.seed * 100_003 + self.epoch)
+        torch.manual_seed(self.seed * 100_003 + self.epoch)
+        yield from self.batches
 
 
-class AugmentedBatches(EpochBatches):
-    """Batches cut from a uint8 image tensor and augmented as a whole on its device (fast on CPU and GPU);
-    aug=None gives the plain, normalised images."""
-
-    def __init__(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        size: int,
-        batch_size: int,
-        aug: Augmentation | None = AUGMENTATION,
-        seed: int = 0,
-        balanced: bool = False,
-        shuffle: bool = True,
-    ) -> None:
-        super().__init__(labels, batch_size, seed, balanced, shuffle)
-        self.images, self.size, self.aug = images, size, aug
-        self.degrade = 0.0  # share of images made to look like small crowd-photo faces (preprocess.degrade)
-
-    def inputs(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        images = self.images[index]
-        if self.aug is None:
-            return eval_batch(images)
-        images = degrade(images, self.degrade, generator)
-        return augment_batch(images, self.size, generator, self.aug)
+# ----------------------------------------------------------------------------------------------- lesson 09
+# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
+def balanced_sampler(
+    labels: list[torch.Tensor], generator: torch.Generator | None = None
+) -> WeightedRandomSampler:
+    """Draws every (dataset, class) pair equally often, given one label tensor per dataset of a ConcatDataset:
+    a small dataset's rare class is seen as often as a large dataset's common one."""
+    weights = torch.cat([1.0 / torch.bincount(part)[part].double() for part in labels])
+    return WeightedRandomSampler(weights, num_samples=len(weights), replacement=True, generator=generator)
 
 
-class FeatureBatches(EpochBatches):
-    """A frozen backbone's stored outputs: views x N x ..., one random view per image and epoch (view 0 is
-    the plain image, the others augmented copies)."""
-
-    def __init__(
-        self,
-        views: torch.Tensor,
-        labels: torch.Tensor,
-        batch_size: int,
-        seed: int = 0,
-        balanced: bool = False,
-        shuffle: bool = True,
-    ) -> None:
-        super().__init__(labels, batch_size, seed, balanced, shuffle)
-        self.views = views
-
-    def inputs(self, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        view = torch.randint(len(self.views), (len(index),), generator=generator).to(index.device)
-        return self.views[view, index].float()
+# ----------------------------------------------------------------------------------------------- evaluation
+def _channels_last(items: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack a batch in the memory layout the app's eval_batch gives, so a model answers both bit for bit."""
+    images, labels = default_collate(items)
+    return images.contiguous(memory_format=torch.channels_last), labels
 
 
-def eval_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 64) -> AugmentedBatches:
+def eval_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> DataLoader:
     """Fixed-order, normalised, unaugmented batches of uint8 images: validation and testing."""
-    return AugmentedBatches(images, labels, images.shape[-1], batch_size, aug=None, shuffle=False)
+    dataset = FaceDataset(images, labels, eval_transform(images.shape[-1]))
+    return DataLoader(dataset, batch_size, collate_fn=_channels_last)

@@ -21,7 +21,7 @@ import torchvision
 from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
-from helpers.weights import imagenet_description, load_imagenet_weights
+from helpers.weights import ensure_weights_file, imagenet_description, imagenet_weights
 
 BACKBONES: tuple[str, ...] = ("cnn", "vgg16", "mobilenet_v2")
 RANDOM_INIT = "random initialisation (not pretrained)"
@@ -100,23 +100,24 @@ def seeded(seed: int) -> Iterator[None]:
 
 
 def _network(backbone: str, pretrained: bool) -> tuple[nn.Module, nn.Module]:
-    """torchvision's network (ImageNet weights loaded if pretrained) and the new head lesson 03 gives it."""
+    """torchvision's network, built by torchvision's weights API (ImageNet weights if pretrained, else
+    weights=None: random), and the new head lesson 03 gives it."""
+    weights = imagenet_weights(backbone) if pretrained else None
+    if weights is not None:
+        ensure_weights_file(weights)  # offline: a checked copy placed where torch.hub looks
     if backbone == "vgg16":
-        net, head = torchvision.models.vgg16(), new_classifier(512)
-    else:
-        net = torchvision.models.mobilenet_v2()
-        head = nn.Sequential(nn.Dropout(0.2), nn.Linear(net.last_channel, len(CLASS_NAMES)))
-    if pretrained:
-        net.load_state_dict(load_imagenet_weights(backbone))
-    return net, head
+        return torchvision.models.vgg16(weights=weights), new_classifier(512)
+    net = torchvision.models.mobilenet_v2(weights=weights)
+    return net, nn.Sequential(nn.Dropout(0.2), nn.Linear(net.last_channel, len(CLASS_NAMES)))
 
 
 def build_model(backbone: str, pretrained: bool = True, seed: int = 0, **options: object) -> nn.Module:
     """A fresh course model by name, labelled with where its weights came from (``model.weights``).
 
-    vgg16 / mobilenet_v2 with pretrained=True load checked ImageNet weights (or raise
-    WeightsUnavailableError) and freeze the features; pretrained=False is an honest random start, frozen the
-    same way (for rebuilding checkpoints, timing and comparison). The same seed gives the same start."""
+    vgg16 / mobilenet_v2 with pretrained=True are built with torchvision's ImageNet weights (`weights=`, the
+    file checked by sha256, or WeightsUnavailableError) and their features frozen; pretrained=False is an
+    honest random start, frozen the same way (for rebuilding checkpoints, timing and comparison). The same
+    seed gives the same start."""
     if backbone not in BACKBONES:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(BACKBONES)}")
     if backbone == "cnn" and pretrained:

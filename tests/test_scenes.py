@@ -1,5 +1,6 @@
-"""Scene datasets (photos with boxed faces), several datasets used together, the photo detector setting,
-the three-class mode, and the numbers reported per source: all on tiny data written in tmp_path."""
+"""Scene datasets (photos with boxed faces), several datasets found and loaded one by one, the sampler that
+balances them, the photo detector setting, the three-class mode, and the numbers reported per dataset and
+face width: all on tiny data written in tmp_path."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.data import (
     CourseData,
     DataLayoutError,
+    dataset_names,
     detect_layout,
+    find_all_data,
     find_data,
     find_faces,
     find_layout,
@@ -28,10 +31,10 @@ from helpers.data import (
     load_course_data,
 )
 from helpers.demo_data import generate_demo_scenes, is_demo_dataset
-from helpers.evaluation import evaluate, held_out_answers, source_reports
+from helpers.evaluation import evaluate, held_out_answers, size_reports
 from helpers.faces import Face, YuNetDetector, make_detector, merge_faces
 from helpers.inference import Prediction, crop_face, load_mask_model, with_all_classes
-from helpers.metrics import ClassificationReport
+from helpers.loaders import balanced_sampler
 from helpers.models import build_model
 from helpers.preprocess import resize_square
 from helpers.scenes import box_iou, list_boxed_faces, match_boxes, object_label, read_voc, size_bucket
@@ -366,51 +369,63 @@ def two_datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return parent
 
 
-def test_several_datasets_are_found_as_members(two_datasets: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_several_datasets_are_found_one_by_one(two_datasets: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = two_datasets / "faces", two_datasets / "scenes"
-    listed = find_data([a, b])
-    assert [m.root for m in listed.members] == [a, b] and listed.parts == listed.members
-    assert listed.root == two_datasets and listed.part_names() == ["faces", "scenes"] and not listed.synthetic
+    listed = find_all_data([b, a])
+    assert [s.root for s in listed] == [b, a], "a list keeps its order"
+    assert {s.origin for s in listed} == {"the path argument"} and not any(s.synthetic for s in listed)
     monkeypatch.setenv("MASK_DATA_DIR", f"{a}{os.pathsep}{b}")
-    from_env = find_data()
-    assert [m.root for m in from_env.members] == [a, b] and from_env.origin == "MASK_DATA_DIR"
+    assert [(s.root, s.origin) for s in find_all_data()] == [(a, "MASK_DATA_DIR"), (b, "MASK_DATA_DIR")]
     monkeypatch.delenv("MASK_DATA_DIR")
-    parent = find_data(two_datasets)
-    assert sorted(m.root.name for m in parent.members) == ["faces", "scenes"]
+    assert [s.root for s in find_all_data(two_datasets)] == [a, b], "a folder holding several: by name"
     with pytest.raises(DataLayoutError, match="2 datasets") as caught:
         find_layout(two_datasets)
     assert "faces" in str(caught.value) and "scenes" in str(caught.value)
-    single = find_data(a)
-    assert single.members == () and single.parts == (single,)
 
 
-def test_combined_data_is_each_dataset_split_on_its_own(two_datasets: Path) -> None:
+def test_find_data_takes_the_face_crops_of_several(two_datasets: Path) -> None:
     a, b = two_datasets / "faces", two_datasets / "scenes"
-    data = load([a, b])
-    alone = [load(a), load(b)]
-    assert [p.source.root for p in data.parts] == [a, b]
-    assert data.layout.kind == "several"
-    with pytest.raises(DataLayoutError, match="several datasets"):
-        data.layout.class_folder_parent()
-    for split in SPLITS:
-        part_sizes = [len(p.splits[split].labels) for p in data.parts]
-        assert len(data.splits[split].labels) == sum(part_sizes)
-        assert data.splits[split].source.tolist() == [k for k, n in enumerate(part_sizes) for _ in range(n)]
-        assert data.report.counts[split] == {
-            c: sum(p.report.counts[split][c] for p in data.parts) for c in CLASS_NAMES
-        }
-    for k, single in enumerate(alone):
-        test = data.split_of("test", k)
-        assert torch.equal(test.labels, data.parts[k].splits["test"].labels)
-        assert test.paths == single.splits["test"].paths, "split exactly as when loaded alone"
-        assert data.parts[k].splits["train"].paths == single.splits["train"].paths
-    assert data.split_of("test").paths == data.splits["test"].paths
-    held = data.held_out["incorrect"]
-    assert held.source.tolist() == [1] * len(held.labels), "only the scene dataset has faces worn wrong"
-    text = data.describe()
-    assert "2 datasets used together" in text and "  faces: train" in text and "  scenes: train" in text
-    assert data.photo_splits == alone[1].photo_splits
-    assert all(len(p.splits[s].labels) for p in data.parts for s in SPLITS)
+    chosen = find_data([b, a])
+    assert chosen.root == a, "lessons 01-08 learn from face crops, even when scenes are listed first"
+    assert str(b) in chosen.origin or b.name in chosen.origin, "the origin names the dataset not used"
+    assert find_data(b).root == b and find_data(b).origin == "the path argument", "one dataset: that one"
+    load_course_data(chosen, image_size=16, quick=False).layout.class_folder_parent()  # ImageFolder reads it
+
+
+def test_each_dataset_is_split_as_when_loaded_alone(two_datasets: Path) -> None:
+    a, b = two_datasets / "faces", two_datasets / "scenes"
+    with pytest.raises(ValueError, match="list of 2"):
+        load([a, b])
+    sources = find_all_data([a, b])
+    loaded = [load(source) for source in sources]
+    for folder, data in zip((a, b), loaded, strict=True):
+        alone = load(folder)
+        assert data.source.root == folder
+        assert all(data.splits[s].paths == alone.splits[s].paths for s in SPLITS)
+    assert "incorrect" in loaded[1].held_out and loaded[0].held_out == {}, (
+        "scenes keep faces worn wrong aside"
+    )
+
+
+def test_dataset_names_tell_folders_of_the_same_name_apart(tmp_path: Path) -> None:
+    first, second = (
+        make_flat(tmp_path / "a" / "data", per_class=1),
+        make_flat(tmp_path / "b" / "data", per_class=1),
+    )
+    alone = make_flat(tmp_path / "c" / "faces", per_class=1)
+    assert dataset_names(find_all_data([first, second, alone])) == ["a/data", "b/data", "faces"]
+
+
+def test_balanced_sampler_draws_every_dataset_and_class_equally_often() -> None:
+    faces = torch.tensor([0] * 60 + [1] * 20)  # a large dataset, mostly masked
+    scenes = torch.tensor([0] * 15 + [1] * 5)  # a small one
+    sampler = balanced_sampler([faces, scenes], torch.Generator().manual_seed(0))
+    assert len(sampler) == 100, "one epoch draws as many images as the datasets hold"
+    pair = torch.cat([faces, scenes + 2])  # (dataset, class) of every image of the ConcatDataset
+    weight = torch.bincount(pair, weights=sampler.weights)
+    assert torch.allclose(weight, weight[0].expand(4)), "each pair weighs the same in total"
+    drawn = torch.bincount(pair[torch.tensor([i for _ in range(40) for i in sampler])], minlength=4)
+    assert drawn.sum() == 4000 and (drawn - 1000).abs().max() < 120, f"about 1000 of each pair: {drawn}"
 
 
 # ------------------------------------------------------------------------------------------- 5. find_scenes
@@ -434,6 +449,18 @@ def test_find_scenes_and_faces_pick_their_part_of_the_data(
     monkeypatch.setenv("MASK_DATA_DIR", str(two_datasets))
     assert find_scenes().root == two_datasets / "scenes"
     assert find_faces().root == two_datasets / "faces"
+
+
+def test_find_faces_draws_demo_faces_when_only_scenes_are_in_use(
+    two_datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = course_data.demo_data.generate_demo_dataset
+    monkeypatch.setattr(
+        course_data.demo_data, "generate_demo_dataset", lambda root: real(root, n_per_class=2)
+    )
+    monkeypatch.setenv("MASK_DATA_DIR", str(two_datasets / "scenes"))
+    faces = find_faces()
+    assert faces.synthetic and detect_layout(faces.root).kind == "flat"
 
 
 def test_find_scenes_draws_demo_scenes_when_none_is_in_use(
@@ -527,39 +554,24 @@ def test_box_iou_and_matching() -> None:
     assert match_boxes([(0, 0, 20, 20)], [(0, 0, 20, 40)], min_iou=0.6) == [None]
 
 
-# ------------------------------------------------------------------------------------------- 7. metrics
-def test_balanced_accuracy() -> None:
-    two = ClassificationReport(("mask", "no_mask"), np.array([[3, 1], [2, 2]]))
-    assert two.accuracy == pytest.approx(5 / 8)
-    assert two.balanced_accuracy == pytest.approx((3 / 4 + 2 / 4) / 2), "the mean of the two recalls"
-    three = ClassificationReport(ALL_CLASS_NAMES, np.array([[2, 0, 0], [1, 1, 2], [0, 0, 0]]))
-    assert three.balanced_accuracy == pytest.approx((1 + 1 / 4) / 2), "a class with no faces is left out"
-    assert np.isnan(ClassificationReport(CLASS_NAMES, np.zeros((2, 2), int)).balanced_accuracy)
-    assert json.loads(json.dumps(three.as_dict()))["balanced_accuracy"] == pytest.approx(0.625)
-
-
-def test_source_reports_and_held_out_answers(two_datasets: Path) -> None:
-    data = load_course_data([two_datasets / "faces", two_datasets / "scenes"], image_size=32, quick=True)
+# ------------------------------------------------------------------------------------------- 7. results
+def test_size_reports_and_held_out_answers(scenes_root: Path) -> None:
+    data = load(scenes_root, size=32)
     model = build_model("cnn", pretrained=False, channels=(4, 8))
-    reports = source_reports(model, data, "test")
-    assert list(reports) == ["faces", "scenes", "all"]
-    for k, name in enumerate(("faces", "scenes")):
-        assert reports[name]["images"] == len(data.split_of("test", k).labels)
-        assert 0 <= reports[name]["balanced_accuracy"] <= 1
-    assert reports["all"]["images"] == len(data.splits["test"].labels)
-    buckets = [key for key in reports["scenes"] if key.startswith("faces ")]
-    assert buckets and not any(key.startswith("faces ") for key in reports["faces"])
-    assert sum(reports["scenes"][key]["images"] for key in buckets) == reports["scenes"]["images"]
+    test = data.splits["test"]
+    reports = size_reports(model, test)
+    widths = [size_bucket(int(w)) for w in test.sizes[:, 0]]
+    assert reports and {key: row["images"] for key, row in reports.items()} == {
+        f"faces {bucket} px": widths.count(bucket) for bucket in set(widths)
+    }
+    predicted = evaluate(model, test).predicted
+    for key, row in reports.items():
+        keep = np.array([f"faces {w} px" == key for w in widths])
+        assert row["wrong"] == int((predicted[keep] != test.labels.numpy()[keep]).sum())
+        assert 0 <= row["balanced_accuracy"] <= 1
     answers = held_out_answers(model, data)
     assert list(answers) == ["incorrect"] and set(answers["incorrect"]) == set(CLASS_NAMES)
     assert sum(answers["incorrect"].values()) == len(data.held_out["incorrect"].labels) > 0
-
-
-def test_source_reports_of_one_dataset(scenes_root: Path) -> None:
-    data = load(scenes_root, size=32)
-    reports = source_reports(build_model("cnn", pretrained=False, channels=(4, 8)), data, "val")
-    assert list(reports) == ["face-mask-scenes"]
-    assert reports["face-mask-scenes"]["images"] == len(data.splits["val"].labels)
 
 
 # ------------------------------------------------------------------------------------------- 8. three classes
@@ -604,13 +616,13 @@ def test_cli_reports_each_dataset(two_datasets: Path, tmp_path: Path, capsys: py
     args = ["--data", str(two_datasets / "faces"), "--data", str(two_datasets / "scenes"), "--model", "cnn"]
     assert train_main([*args, "--epochs", "1", "--quick", "--image-size", "32", "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert set(summary["test_by_source"]) == {"faces", "scenes", "all"}
-    assert set(summary["val_by_source"]) == {"faces", "scenes", "all"}
-    assert summary["test_by_source"]["all"]["images"] == sum(
+    assert set(summary["test_by_dataset"]) == set(summary["val_by_dataset"]) == {"faces", "scenes", "all"}
+    assert summary["test_by_dataset"]["all"]["images"] == sum(
         summary["test"]["per_class"][c]["support"] for c in CLASS_NAMES
     )
     held = summary["held_out_answers"]["incorrect"]
-    assert set(held) == set(CLASS_NAMES) and sum(held.values()) > 0
+    scenes = load_course_data(two_datasets / "scenes", image_size=32, quick=True)
+    assert set(held) == set(CLASS_NAMES) and sum(held.values()) == len(scenes.held_out["incorrect"].labels)
     assert load_checkpoint(out)[1]["class_names"] == list(CLASS_NAMES)
 
 
@@ -646,16 +658,6 @@ def test_evaluate_on_an_empty_split(scenes_root: Path) -> None:
     empty = data.splits["test"].subset(torch.zeros(len(data.splits["test"].labels), dtype=torch.bool))
     predictions = evaluate(build_model("cnn", pretrained=False, channels=(4, 8)), empty)
     assert len(predictions.labels) == 0 and np.isnan(predictions.accuracy)
-
-
-def test_source_reports_keep_datasets_of_the_same_name_apart(tmp_path: Path) -> None:
-    first, second = (
-        make_flat(tmp_path / "a" / "data", per_class=10),
-        make_flat(tmp_path / "b" / "data", per_class=12),
-    )
-    data = load_course_data([first, second], image_size=16, quick=False)
-    reports = source_reports(build_model("cnn", pretrained=False, channels=(4, 8)), data, "test")
-    assert len(reports) == 3, f"one entry per dataset and 'all', got {list(reports)}"
 
 
 def test_relative_dataset_lists_become_absolute_for_the_kernels(

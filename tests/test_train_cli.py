@@ -1,4 +1,5 @@
-"""`python -m helpers.train`: a JSON summary on stdout, and one clear error line for bad input."""
+"""`python -m helpers.train`: a JSON summary on stdout (per dataset with several --data), and one clear error
+line for bad input."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from helpers import weights
+from helpers.constants import CLASS_NAMES
+from helpers.data import load_course_data
+from helpers.demo_data import generate_demo_dataset, generate_demo_scenes
 from helpers.train import main
 from tests.conftest import make_flat
 
@@ -22,12 +26,52 @@ def test_cli_trains_and_prints_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert 0 <= summary["test_accuracy"] <= 1 and set(summary["test"]["per_class"]) == {"mask", "no_mask"}
     assert summary["weights"].startswith("random initialisation")
     assert summary["photo_checks"]["total"] == 20
+    assert summary["balance"] == "weights" and summary["degrade"] == 0, "one dataset: class weights"
+    assert list(summary["test_by_dataset"]) == ["data"], "one dataset: no 'all' beside it"
+    assert summary["test_by_dataset"]["data"]["images"] == sum(
+        row["support"] for row in summary["test"]["per_class"].values()
+    )
+
+
+def test_cli_trains_on_two_datasets_and_reports_each(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    faces = generate_demo_dataset(tmp_path / "faces", n_per_class=20, size=48)
+    scenes = generate_demo_scenes(tmp_path / "scenes", n_photos=16)
+    args = ["--data", str(faces), "--data", str(scenes), "--model", "cnn", "--epochs", "1"]
+    assert main([*args, "--image-size", "32", "--out", str(tmp_path / "both.pt")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["balance"] == "sampler" and summary["degrade"] == 0.3, "several: the balancing defaults"
+    by_dataset = summary["test_by_dataset"]
+    assert list(by_dataset) == ["faces", "scenes", "all"] and set(summary["val_by_dataset"]) == set(
+        by_dataset
+    )
+    for name, folder in (("faces", faces), ("scenes", scenes)):
+        alone = load_course_data(folder, image_size=32, quick=False)
+        assert by_dataset[name]["images"] == len(alone.splits["test"].labels) > 0, (
+            "each test split on its own"
+        )
+        assert summary["val_by_dataset"][name]["images"] == len(alone.splits["val"].labels)
+    assert by_dataset["all"]["images"] == by_dataset["faces"]["images"] + by_dataset["scenes"]["images"]
+    assert by_dataset["all"]["wrong"] == by_dataset["faces"]["wrong"] + by_dataset["scenes"]["wrong"]
+    widths = [key for key in by_dataset["scenes"] if key.startswith("faces ")]
+    assert (
+        widths
+        and sum(by_dataset["scenes"][key]["images"] for key in widths) == by_dataset["scenes"]["images"]
+    )
+    assert not any(key.startswith("faces ") for key in by_dataset["faces"]), "face crops: no widths"
+    assert set(summary["test"]["per_class"]) == set(CLASS_NAMES) and set(summary["data"]) == {
+        "faces",
+        "scenes",
+    }
 
 
 def test_cli_bad_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["--data", str(tmp_path / "nope"), "--model", "cnn"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nope" in err and "Traceback" not in err
+    good = make_flat(tmp_path / "data", per_class=2)
+    assert main(["--data", str(good), "--data", str(tmp_path / "gone"), "--model", "cnn"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "gone" in err and len(err.strip().splitlines()) == 1
 
 
 def test_cli_vgg16_without_weights_says_so(

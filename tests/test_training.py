@@ -9,10 +9,19 @@ import pytest
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
+from torch.utils.data import DataLoader
 
-from helpers.checkpoints import CheckpointError, load_checkpoint, resume_path
+from helpers.checkpoints import CheckpointError, data_fingerprint, load_checkpoint, resume_path
 from helpers.data import CourseData, load_course_data
-from helpers.loaders import AugmentedBatches, class_weights, epoch_order, eval_batches
+from helpers.loaders import (
+    AugmentOnDevice,
+    FaceDataset,
+    SeededEpochs,
+    balanced_sampler,
+    batch_augmentation,
+    class_weights,
+    eval_batches,
+)
 from helpers.models import build_model
 from helpers.training import (
     TrainConfig,
@@ -174,8 +183,10 @@ def test_fit_is_lesson_04s_loop(tiny_data: CourseData, tmp_path: Path) -> None:
     packaged = fit(tiny_cnn(), tiny_data, config, tmp_path / "fit.pt", device=CPU, progress=False)
     model = tiny_cnn().to(memory_format=torch.channels_last)
     train, val = tiny_data.splits["train"], tiny_data.splits["val"]
+    generator = torch.Generator()
+    loader = DataLoader(FaceDataset(train.images, train.labels), 8, shuffle=True, generator=generator)
     batches = {
-        "train": AugmentedBatches(train.images, train.labels, 32, 8),
+        "train": SeededEpochs(AugmentOnDevice(loader, batch_augmentation(32), CPU), generator),
         "val": eval_batches(val.images, val.labels),
     }
     loss_fn = nn.CrossEntropyLoss(weight=class_weights(train.labels))
@@ -224,9 +235,32 @@ def test_class_weights_and_balanced_sampler() -> None:
     labels = torch.tensor([0] * 90 + [1] * 10)
     weights = class_weights(labels)
     assert weights[1] / weights[0] == pytest.approx(9.0) and weights[labels].mean() == pytest.approx(1.0)
-    order = epoch_order(labels, True, torch.Generator().manual_seed(0))
-    share = (labels[order] == 1).float().mean().item()
-    assert 0.35 < share < 0.65
+    small = torch.tensor([0] * 30 + [1] * 6)  # a second, smaller dataset: its class 1 is rarest of all
+    drawn = list(balanced_sampler([labels, small], torch.Generator().manual_seed(0)))
+    assert len(drawn) == 136
+    pairs = torch.tensor([(0 if i < 100 else 2) + int(torch.cat([labels, small])[i]) for i in drawn])
+    shares = torch.bincount(pairs, minlength=4).float() / len(drawn)
+    assert ((shares - 0.25).abs() < 0.1).all(), f"every (dataset, class) pair about a quarter: {shares}"
+
+
+def test_several_datasets_train_together(tiny_data: CourseData, tmp_path: Path) -> None:
+    other = load_course_data(make_flat(tmp_path / "other", per_class=8), image_size=32, quick=False)
+    result = _fit([tiny_data, other], tmp_path / "both.pt", epochs=1, config={"balance": "sampler"})
+    _, info = load_checkpoint(result.checkpoint)
+    both = len(tiny_data.splits["train"].labels) + len(other.splits["train"].labels)
+    assert info["data"]["counts"]["train"] == both
+    assert info["data"]["fingerprint"] not in {data_fingerprint(tiny_data), data_fingerprint(other)}
+    small = load_course_data(make_flat(tmp_path / "small", per_class=8), image_size=24, quick=False)
+    with pytest.raises(ValueError, match="one image size"):
+        _fit([tiny_data, small], tmp_path / "mixed.pt", epochs=1)
+
+
+def test_per_image_path_trains_and_resumes_exactly(tiny_data: CourseData, tmp_path: Path) -> None:
+    settings = {"batch_augment": False, "degrade": 0.5}
+    whole = _fit(tiny_data, tmp_path / "whole.pt", epochs=3, config=settings)
+    _fit(tiny_data, tmp_path / "cut.pt", epochs=1, config=settings)
+    resumed = _fit(tiny_data, tmp_path / "cut.pt", epochs=3, config=settings, resume=True)
+    assert [row["val_loss"] for row in resumed.history] == [row["val_loss"] for row in whole.history]
 
 
 def test_fit_names_an_unlabelled_model(tiny_data: CourseData, tmp_path: Path) -> None:
