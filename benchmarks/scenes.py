@@ -27,6 +27,7 @@ from helpers.data import DataLayoutError, find_scenes, load_course_data
 from helpers.faces import DETECTOR_SETTINGS, YuNetDetector
 from helpers.images import load_rgb
 from helpers.inference import MaskModel, crop_face, load_mask_model, mask_probabilities
+from helpers.metrics import balanced_accuracy
 from helpers.runtime import describe_environment, record_result
 from helpers.scenes import SIZE_BUCKETS, BoxedFace, list_boxed_faces, match_boxes, size_bucket
 
@@ -125,10 +126,14 @@ def true_box_accuracy(model: MaskModel, photos: dict[Path, list[BoxedFace]]) -> 
                 right[(face.label, bucket)] += answer == face.label
     table = {}
     for bucket in ("all", ">=32", "16-32", "<16"):
-        accs = [right[(c, bucket)] / seen[(c, bucket)] for c in CLASS_NAMES if seen[(c, bucket)]]
+        # a two-class confusion matrix: right answers on the diagonal, each class's other faces beside them
+        rights = np.array([right[(c, bucket)] for c in CLASS_NAMES])
+        wrongs = np.array([seen[(c, bucket)] for c in CLASS_NAMES]) - rights
+        matrix = np.diag(rights) + np.diag(wrongs)[:, ::-1]
+        balanced = balanced_accuracy(matrix) if matrix.sum() else None
         table[bucket] = {
             **{c: f"{right[(c, bucket)]}/{seen[(c, bucket)]}" for c in CLASS_NAMES},
-            "balanced": round(float(np.mean(accs)), 4) if accs else None,
+            "balanced": None if balanced is None else round(balanced, 4),
         }
     return table
 

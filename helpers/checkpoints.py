@@ -39,15 +39,27 @@ def atomic_save(payload: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _parts(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
-    return list(data) if isinstance(data, list | tuple) else [data]
+def as_list(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
+    """One dataset or several trained together (each split on its own), as a list; several must share the
+    image size and class list, which a checkpoint records once."""
+    parts = list(data) if isinstance(data, list | tuple) else [data]
+    if not parts:
+        raise ValueError("data=[]: expected a CourseData, or a list of them to train on together")
+    first = parts[0]
+    for part in parts[1:]:
+        if (part.image_size, part.class_names) != (first.image_size, first.class_names):
+            raise ValueError(
+                f"datasets trained together need one image size and one class list: {first.image_size} px "
+                f"{list(first.class_names)} vs {part.image_size} px {list(part.class_names)}"
+            )
+    return parts
 
 
 def data_fingerprint(data: CourseData | Sequence[CourseData]) -> str:
     """Same files and split -> same fingerprint, at any image size: tells which checkpoints fit this data
     (several datasets trained together: all of them, in order)."""
     digest = hashlib.sha256()
-    for k, part in enumerate(_parts(data)):
+    for k, part in enumerate(as_list(data)):
         digest.update((b"\n--\n" if k else b"") + str(part.source.root.resolve()).encode())
         for split in SPLITS:
             for path in part.splits[split].paths:
@@ -56,7 +68,7 @@ def data_fingerprint(data: CourseData | Sequence[CourseData]) -> str:
 
 
 def data_facts(data: CourseData | Sequence[CourseData]) -> dict:
-    parts = _parts(data)
+    parts = as_list(data)
     return {
         "description": "; ".join(part.source.describe() for part in parts),
         "synthetic": all(part.source.synthetic for part in parts),
@@ -75,7 +87,7 @@ def checkpoint_facts(model: nn.Module, data: CourseData | Sequence[CourseData], 
         "options": dict(facts.get("options") or getattr(model, "options", {})),
         "weights": facts.get("weights") or model.weights,
         "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
-        "image_size": _parts(data)[0].image_size,
+        "image_size": as_list(data)[0].image_size,
         "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
         "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
         "config": facts.get("config") or {},

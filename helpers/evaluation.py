@@ -258,7 +258,7 @@ def compare_on_test(
 ) -> list[ComparisonRow]:
     """Evaluate every model on the test split at its own image size; rows in the order of selection_key.
 
-    ms_per_image is the wall time of the whole test pass (batches of 128, on device) per image.
+    ms_per_image is the wall time of the whole test pass (eval_batches: batches of 64) per image.
     """
     source = source if isinstance(source, DataSource) else find_data(source)
     device = device or pick_device()

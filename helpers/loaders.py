@@ -128,7 +128,7 @@ def _channels_last(items: list) -> tuple[torch.Tensor, torch.Tensor]:
     return images.contiguous(memory_format=torch.channels_last), labels
 
 
-def eval_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> DataLoader:
+def eval_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 64) -> DataLoader:
     """Fixed-order, normalised, unaugmented batches of uint8 images: validation and testing."""
     dataset = FaceDataset(images, labels, eval_transform(images.shape[-1]))
     return DataLoader(dataset, batch_size, collate_fn=_channels_last)

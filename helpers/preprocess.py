@@ -1,8 +1,9 @@
 """One owner for turning pixels into model inputs, for training, evaluation, inference, export and the CLIs.
 
 Lesson 01 writes `Augmentation`, `train_transform` and `eval_transform` (kept identical here: a test checks).
-Everything that feeds a model goes through `resize_square` and `eval_batch`, so a face gets the same tensor
-whether it comes from the training cache, a photo, the command line or a video frame. `SmallFace` makes a
+Every picture is resized by `resize_square` (the training cache, a photo, the command line, a video frame)
+and normalised with ImageNet's statistics by `eval_transform` (a Dataset's images) or `eval_batch` (a batch
+in the app), the same functions, so a face gets the same tensor on every path. `SmallFace` makes a
 share of the training faces look like the small faces of crowd photos (lesson 09).
 """
 

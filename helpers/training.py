@@ -31,6 +31,7 @@ from torchvision.transforms import v2
 
 from helpers.checkpoints import (
     CheckpointError,
+    as_list,
     atomic_save,
     backup_previous,
     data_fingerprint,
@@ -287,21 +288,6 @@ class _Progress:
         yield from tqdm(self.batches, desc=self.description, leave=False, disable=not self.enabled)
 
 
-def as_list(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
-    """One dataset or several trained together (each split on its own), as a list."""
-    parts = list(data) if isinstance(data, list | tuple) else [data]
-    if not parts:
-        raise ValueError("data=[]: expected a CourseData, or a list of them to train on together")
-    first = parts[0]
-    for part in parts[1:]:
-        if (part.image_size, part.class_names) != (first.image_size, first.class_names):
-            raise ValueError(
-                f"datasets trained together need one image size and one class list: {first.image_size} px "
-                f"{list(first.class_names)} vs {part.image_size} px {list(part.class_names)}"
-            )
-    return parts
-
-
 def _view_transform(config: TrainConfig, size: int, per_image: bool) -> Callable | None:
     """What the Dataset applies to a training image: lesson 01's train_transform when augmenting one image at
     a time, SmallFace first where some faces should look small; None leaves uint8 images for the batch."""
@@ -346,8 +332,9 @@ def _frozen_batches(
     transforms = [eval_transform(size)] + [augmented] * (views - 1)
     images = sum(len(part.splits["train"].labels) for part in parts)
     print(f"Frozen layers: one pass over {images} training images x {views} view(s), then the validation set")
-    train = [frozen_features(frozen, part.splits["train"], transforms) for part in parts]
-    val = [frozen_features(frozen, part.splits["val"], [eval_transform(size)]) for part in parts]
+    trains, vals = ([p.splits[s] for p in parts if len(p.splits[s].labels)] for s in ("train", "val"))
+    train = [frozen_features(frozen, split, transforms) for split in trains]  # a dataset's empty split: none
+    val = [frozen_features(frozen, split, [eval_transform(size)]) for split in vals]
     notes.append(
         f"Frozen layers: ran them once over {images} training images x {views} view(s) "
         f"({'plain + augmented' if views > 1 else 'no augmentation'}) and "
@@ -358,7 +345,9 @@ def _frozen_batches(
     return {"train": loader, "val": DataLoader(ConcatDataset(val), 256)}, notes
 
 
-def _image_batches(parts: list[CourseData], config: TrainConfig, device: torch.device, generator) -> dict:
+def _image_batches(
+    parts: list[CourseData], config: TrainConfig, device: torch.device, generator: torch.Generator
+) -> dict:
     """Lesson 01's FaceDataset in a DataLoader, augmented by lesson 04's batch_augmentation on the device
     (or by lesson 01's train_transform, one image at a time)."""
     size = parts[0].image_size
@@ -559,8 +548,9 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     # 64 px keeps the mask's edge and the nose (32 px blurs them) at a quarter of 128 px's cost.
     "cnn": Recipe(64, TrainConfig(epochs=25, lr=3e-3, patience=8, warmup_epochs=2)),
-    # Frozen ImageNet features: computed once (plain + 3 augmented views), then only the head trains. Its
-    # epochs cost a tenth of a second each, so all 25 run (no early stopping); lr 1e-3 (Adam's default).
+    # Frozen ImageNet features: computed once (plain + 3 augmented views), then only the head trains, an
+    # epoch being one pass over all stored views. Its epochs cost a fraction of a second each, so all 25 run
+    # (no early stopping); lr 1e-3 (Adam's default).
     "mobilenet_v2": Recipe(160, TrainConfig(epochs=25, lr=1e-3, patience=25)),
     # VGG16 costs several times MobileNetV2's time per image on a CPU: two views keep the one-off pass short.
     "vgg16": Recipe(128, TrainConfig(epochs=15, lr=1e-3, feature_views=2)),

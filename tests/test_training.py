@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -253,6 +254,17 @@ def test_several_datasets_train_together(tiny_data: CourseData, tmp_path: Path) 
     small = load_course_data(make_flat(tmp_path / "small", per_class=8), image_size=24, quick=False)
     with pytest.raises(ValueError, match="one image size"):
         _fit([tiny_data, small], tmp_path / "mixed.pt", epochs=1)
+
+
+def test_a_dataset_with_an_empty_split_trains_with_the_others(tiny_data: CourseData, tmp_path: Path) -> None:
+    """Frozen layers run per dataset: one dataset's empty validation split must not stop the run."""
+    other = load_course_data(make_flat(tmp_path / "other", per_class=8), image_size=32, quick=False)
+    val = other.splits["val"]
+    empty = val.subset(torch.zeros(len(val.labels), dtype=torch.bool))
+    other = replace(other, splits=other.splits | {"val": empty})
+    model = build_model("mobilenet_v2", pretrained=False)
+    result = _fit([tiny_data, other], tmp_path / "m.pt", epochs=1, model=model, config={"feature_views": 1})
+    assert len(result.history) == 1 and result.checkpoint.exists()
 
 
 def test_per_image_path_trains_and_resumes_exactly(tiny_data: CourseData, tmp_path: Path) -> None:
