@@ -98,10 +98,11 @@ def dataset_results(
     are several; and the report of all of them together (the confusion matrices added up)."""
     results, reports = {}, []
     for name, data in datasets.items():
-        reports.append(evaluate(model, data.splits[split]).report())
+        answers = evaluate(model, data.splits[split])
+        reports.append(answers.report())
         results[name] = summary(reports[-1])
         if data.layout.scenes is not None:
-            results[name] |= size_reports(model, data.splits[split])
+            results[name] |= size_reports(answers, data.splits[split])
     overall = ClassificationReport(reports[0].class_names, sum(report.matrix for report in reports))
     if len(datasets) > 1:
         results["all"] = summary(overall)

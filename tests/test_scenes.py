@@ -559,12 +559,12 @@ def test_size_reports_and_held_out_answers(scenes_root: Path) -> None:
     data = load(scenes_root, size=32)
     model = build_model("cnn", pretrained=False, channels=(4, 8))
     test = data.splits["test"]
-    reports = size_reports(model, test)
+    predicted = evaluate(model, test).predicted
+    reports = size_reports(evaluate(model, test), test)
     widths = [size_bucket(int(w)) for w in test.sizes[:, 0]]
     assert reports and {key: row["images"] for key, row in reports.items()} == {
         f"faces {bucket} px": widths.count(bucket) for bucket in set(widths)
     }
-    predicted = evaluate(model, test).predicted
     for key, row in reports.items():
         keep = np.array([f"faces {w} px" == key for w in widths])
         assert row["wrong"] == int((predicted[keep] != test.labels.numpy()[keep]).sum())
