@@ -294,7 +294,7 @@ def _view_transform(config: TrainConfig, size: int, per_image: bool) -> Callable
     steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
     if per_image:
         steps.append(train_transform(size, config.augmentation) if config.augment else eval_transform(size))
-    return v2.Compose(steps) if len(steps) > 1 else (steps[0] if steps else None)
+    return v2.Compose(steps) if steps else None
 
 
 def _loader(
