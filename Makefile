@@ -36,7 +36,7 @@ run: $(STAMP)
 # tests and the checks of what the notebooks recorded (tests/test_lesson_results.py).
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks && \
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools && \
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -61,7 +61,7 @@ figures: $(STAMP)
 	MASK_QUICK=0 $(BIN)/python -m helpers.notebooks run && $(BIN)/python -m helpers.notebooks figures
 
 lint: $(STAMP)
-	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools
 
 # Clears outputs before committing notebooks (the output policy in README.md).
 strip: $(STAMP)

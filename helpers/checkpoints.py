@@ -18,7 +18,6 @@ from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
 from helpers.models import build_model
-from helpers.runtime import display_path
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
     from helpers.data import CourseData
@@ -126,13 +125,13 @@ def resume_path(checkpoint: Path) -> Path:
     return checkpoint.with_name(checkpoint.stem + ".resume" + checkpoint.suffix)
 
 
-def backup_previous(checkpoint: Path) -> str | None:
-    """A fresh run never silently destroys the last run's best model: it is kept as <name>.previous.pt."""
+def backup_previous(checkpoint: Path) -> Path | None:
+    """A fresh run never destroys the last run's best model: it is kept as <name>.previous.pt."""
     if not checkpoint.exists():
         return None
     backup = checkpoint.with_name(checkpoint.stem + ".previous" + checkpoint.suffix)
     os.replace(checkpoint, backup)
-    return f"The earlier checkpoint was kept as {display_path(backup)}."
+    return backup
 
 
 # ----------------------------------------------------------------------------------------------- reading

@@ -30,7 +30,7 @@ from helpers import demo_data
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.images import ImageLoadError, decode_rgb, is_junk
 from helpers.preprocess import resize_square
-from helpers.runtime import KAGGLE_INPUT, display_path, project_root, quick_mode, work_dir
+from helpers.runtime import KAGGLE_INPUT, display_path, progress, project_root, quick_mode, work_dir
 from helpers.scenes import SIZE_BUCKETS, list_boxed_faces, scene_folders, size_bucket
 from helpers.splits import SPLIT_FRACTIONS, assign_splits, difference_hash, duplicate_groups, stable_hash
 
@@ -203,7 +203,14 @@ class DataSource:
     synthetic: bool
 
     def describe(self) -> str:
-        return f"Data: {display_path(self.root)} — {_kind(self.synthetic)}; chosen from {self.origin}"
+        return f"Data: {self.root.name} — {_kind(self.synthetic)}; chosen from {self.origin}"
+
+
+def _shown(path: str | Path) -> str:
+    """A file of a dataset as a reader should see it: its class folder and name, not this machine's path."""
+    path = Path(path)
+    shown = display_path(path)
+    return shown if "/" in shown else f"{path.parent.name}/{path.name}"
 
 
 def _kind(synthetic: bool) -> str:
@@ -471,9 +478,7 @@ def _cache_key(entries: list[FileEntry], size: int) -> str:
 def _progress(iterable: Iterable, total: int, description: str) -> Iterable:
     if total < 500:
         return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=description, mininterval=1.0)
+    return progress(iterable, total=total, desc=description, mininterval=1.0)
 
 
 def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = None) -> Scan:
@@ -620,7 +625,7 @@ class ScanReport:
             f"groups found in more than one split: {self.groups_across_splits}"
         )
         lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
-        lines += [f"  {path}: {reason}" for path, reason in self.skipped[:20]]
+        lines += [f"  {_shown(path)}: {reason}" for path, reason in self.skipped[:20]]
         if len(self.skipped) > 20:
             lines.append(f"  ... and {len(self.skipped) - 20} more")
         lines += self.notes

@@ -1,8 +1,8 @@
 """Boxes and labels drawn on pictures with OpenCV (cv2.rectangle, cv2.putText), shown with matplotlib.
 
-Lesson 07 writes `draw_label` and `draw_predictions` and this module keeps identical copies (a test checks):
-lessons 06 and 08, the video pipeline and the webcam app draw with them. Text and lines grow with the
-picture and always fit across it, so labels read the same on a thumbnail and on a poster.
+Lesson 07 writes `draw_label` and `draw_predictions` and this module keeps identical copies
+(tests/test_lesson_code.py): lessons 06 and 08, the video pipeline and the webcam app draw with them. Text and
+lines grow with the picture and always fit across it, so labels read the same on a thumbnail and on a poster.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def draw_predictions(image: np.ndarray, predictions: list[Prediction]) -> np.nda
     thickness = max(1, round(max(image.shape[:2]) / 300))
     for prediction in predictions:
         colour = LABEL_RGB[prediction.label]
-        text = f"{LABEL_TEXT[prediction.label]} {prediction.probability:.0%}"
+        text = f"{LABEL_TEXT[prediction.label]} {min(prediction.probability, 0.99):.0%}"  # never "100%"
         if prediction.box is not None:
             x, y, w, h = prediction.box
             cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)

@@ -1,9 +1,9 @@
 """Finding faces: OpenCV's YuNet (the default), and the Haar cascade where OpenCV still ships it.
 
 Lesson 07 writes `detection_scale` and `detect_faces` (the cv2.FaceDetectorYN calls) and this module keeps
-identical copies (a test checks). The rest is plumbing: YuNet's ONNX file ships inside this package
-(helpers/assets, MIT licence, notice beside it), so faces are found offline with no download; another release
-can be given by path or MASK_YUNET_MODEL, or downloaded with its checksum checked. OpenCV 5 dropped
+identical copies (tests/test_lesson_code.py). The rest is plumbing: YuNet's ONNX file ships inside this
+package (helpers/assets, MIT licence, notice beside it), so faces are found offline with no download; another
+release can be given by path or MASK_YUNET_MODEL, or downloaded with its checksum checked. OpenCV 5 dropped
 CascadeClassifier and the haarcascade_*.xml files, so Haar runs only on OpenCV 4.
 """
 

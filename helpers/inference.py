@@ -1,7 +1,8 @@
 """Using a trained model on pictures: one face, one photo, a folder, every face in a scene.
 
-Lesson 06 writes `crop_face`, `mask_probabilities`, `predict_image`, `message` and `run_app`; lesson 07 writes
-`classify_faces`. This module keeps identical copies (a test checks) for the later lessons and the CLIs.
+Lesson 06 writes `crop_face`, `mask_probabilities`, `predict_image`, `percent`, `message` and `run_app`;
+lesson 07 writes `classify_faces`. This module keeps identical copies (tests/test_lesson_code.py) for the
+later lessons and the CLIs.
 The plumbing around them: `MaskModel` (a checkpoint loaded with the preprocessing it was trained with) and
 `Prediction` (one answer). Predicting never trains: a model comes from a checkpoint file.
 """
@@ -129,9 +130,19 @@ def predict_image(image: np.ndarray, model: MaskModel, detector: FaceDetector | 
 
 
 # Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
+def percent(p: float) -> str:
+    """A probability as a reader should take it: 0.9994 is "more than 99%", never a certain "100%"."""
+    if p > 0.99:
+        return "more than 99%"
+    if p < 0.01:
+        return "less than 1%"
+    return f"{p:.0%}"
+
+
+# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
 def message(prediction: Prediction) -> str:
     """A friendly, gender-neutral sentence; below 65 % confidence it says the model is unsure."""
-    sure = f"{prediction.probability:.0%} sure"
+    sure = f"{percent(prediction.probability)} sure"
     if prediction.label == "mask":
         text = f"Mask on: the person in this picture is wearing a face mask ({sure})."
     else:
@@ -204,7 +215,7 @@ def show_predictions(items: list[tuple[np.ndarray, Prediction, str]], columns: i
     if not items:
         return
     images = [draw_predictions(image, [prediction]) for image, prediction, _ in items]
-    titles = [f"{name[:28]}\n{LABEL_TEXT[p.label]} ({p.probability:.0%})" for _, p, name in items]
+    titles = [f"{name[:28]}\n{LABEL_TEXT[p.label]} ({percent(p.probability)})" for _, p, name in items]
     size = 5.0 if len(items) == 1 else 3.0
     show_images(images, titles, columns=min(columns, len(items)), size=size)
     plt.show()

@@ -1,8 +1,8 @@
 """Test-set numbers a learner can trust: accuracy, confusion matrix, per-class precision, recall and F1.
 
-`confusion_matrix` and `per_class_metrics` are written in lesson 05, `balanced_accuracy` in lesson 09, and
-kept identical here (a test checks); ClassificationReport packages them for the command line's JSON and for
-printing.
+`confusion_matrix`, `per_class_metrics` and `wilson_interval` are written in lesson 05, `balanced_accuracy`
+in lesson 09, and kept identical here (tests/test_lesson_code.py); ClassificationReport packages them for
+the command line's JSON and for printing.
 """
 
 from __future__ import annotations
@@ -87,3 +87,15 @@ class ClassificationReport:
             )
         lines.append(f"accuracy {self.accuracy:.2%} on {int(self.matrix.sum())} images")
         return "\n".join(lines)
+
+
+# Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).
+def wilson_interval(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The range of true accuracies that would give `right` of `n` with 95 % confidence (Wilson's score
+    interval): unlike p ± 1.96·sqrt(p(1-p)/n) it stays inside 0-1 and is honest near 100 %."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = right / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))

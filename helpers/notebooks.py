@@ -59,8 +59,27 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
         client.execute()
     finally:
         out_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, out_dir / path.name)
+        nbformat.write(tidy_streams(notebook), out_dir / path.name)
     return time.perf_counter() - start
+
+
+def tidy_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Saved outputs as a reader sees them live: each printed chunk of a cell arrives as its own output, so
+    consecutive chunks of one stream are joined, and a progress bar's redrawn line (carriage returns)
+    keeps only its last state. Figures and results keep their place."""
+    for cell in notebook.cells:
+        outputs = []
+        for output in cell.get("outputs", []):
+            last = outputs[-1] if outputs else None
+            if output.output_type == "stream" and last and last.get("name") == output.name:
+                last.text += output.text
+            else:
+                outputs.append(output)
+        for output in outputs:
+            if output.output_type == "stream":
+                output.text = "\n".join(line.rsplit("\r", 1)[-1] for line in output.text.split("\n"))
+        cell.outputs = outputs
+    return notebook
 
 
 def absolute_env_paths(
@@ -84,26 +103,38 @@ def run_all(paths: list[Path]) -> int:
     from helpers.runtime import work_dir
 
     absolute_env_paths()
+    os.environ["MASK_TEXT_BARS"] = "1"  # saved copies show how each progress bar ended
     for stale in (work_dir() / "results").glob("*.json"):
         stale.unlink()  # the summary must show this run only
-    failed = []
+    failed, seconds = [], {}
     for path in paths:
         print(f"Running {path.name} ...", flush=True)
         try:
-            seconds = execute(path)
-            print(f"  done in {seconds:.0f} s")
+            seconds[path.stem] = execute(path)
+            print(f"  done in {seconds[path.stem]:.0f} s")
         except Exception as exc:  # noqa: BLE001 - report every notebook, then fail at the end
             failed.append(path.name)
             print(f"  FAILED: {type(exc).__name__}: {str(exc)[-2000:]}")
-    print(f"\nExecuted copies: {BUILD}")
-    results = sorted((work_dir() / "results").glob("*.json"))
-    if results:
-        print("Results summary:")
-        for result in results:
-            print(f"  {result.stem}: {json.dumps(json.loads(result.read_text()))}")
+    print(f"\nExecuted copies: {BUILD.relative_to(ROOT)}/\n")
+    print(summary_table(seconds, work_dir() / "results"))
     if failed:
         print(f"Failed notebooks: {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def summary_table(seconds: dict[str, float], results: Path) -> str:
+    """One line per lesson: its data, its headline figure (what record_result saved) and its time."""
+    records = {p.stem[:2]: json.loads(p.read_text()) for p in results.glob("*.json")}
+    rows = [("lesson", "data", "headline", "seconds")]
+    for stem, took in seconds.items():
+        record = records.get(stem[:2], {})
+        data = str(record.get("data", "")).removeprefix("Data: ").split(" — ")[0]
+        data += " (demo)" if "SYNTHETIC" in json.dumps(record.get("data", "")) else ""
+        rows.append((stem[:2], data, str(record.get("headline", "(nothing recorded)")), f"{took:.0f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>7}" for a, b, c, d in rows
+    )
 
 
 def strip(path: Path) -> bool:
@@ -220,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every numbered notebook")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_paths()
+    if args.command in ("strip", "check-stripped") and not args.notebooks:
+        paths += notebook_paths(NOTEBOOKS / "solutions")
     if args.command == "run":
         return run_all(paths)
     if args.command == "figures":

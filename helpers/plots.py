@@ -84,8 +84,9 @@ def plot_image_sizes(data: CourseData) -> Figure | None:
     return fig
 
 
-def plot_history(history: list[dict], title: str = "") -> Figure:
-    """Loss and accuracy per epoch for training and validation: the gap between them shows overfitting."""
+def plot_history(history: list[dict], title: str = "", saved_epoch: int | None = None) -> Figure:
+    """Loss and accuracy per epoch for training and validation: the gap between them shows overfitting.
+    The dashed line marks the epoch whose weights were saved (saved_epoch, else fit()'s rule, best_row)."""
     epochs = [row["epoch"] for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
@@ -95,10 +96,13 @@ def plot_history(history: list[dict], title: str = "") -> Figure:
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    best = best_row(history)
+    best = best_row(history) if saved_epoch is None else next(r for r in history if r["epoch"] == saved_epoch)
     axes[1].axvline(best["epoch"], color="gray", linestyle="--", linewidth=1)
     axes[1].annotate(
-        "best", (best["epoch"], best["val_accuracy"]), textcoords="offset points", xytext=(4, -12)
+        f"saved (epoch {best['epoch']})",
+        (best["epoch"], best["val_accuracy"]),
+        textcoords="offset points",
+        xytext=(4, -12),
     )
     fig.suptitle(title)
     fig.tight_layout()
@@ -138,7 +142,7 @@ def show_mistakes(
         return None
     titles = [
         f"true {class_names[labels[i]]}\nsaid {class_names[probabilities[i].argmax()]} "
-        f"{probabilities[i].max():.0%}"
+        f"{min(probabilities[i].max(), 0.99):.0%}"  # never "100%": no model is certain
         for i in picks
     ]
     return show_grid([images[i] for i in picks], titles, columns=min(8, len(picks)), title=title)

@@ -8,7 +8,9 @@ import platform
 import random
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,12 +31,13 @@ def project_root() -> Path | None:
 
 
 def display_path(path: Path) -> str:
-    """A path as a reader should see it: relative to the checkout or ~, not this machine's full path."""
+    """A path as a reader should see it, never this machine's folders: relative to the work folder or the
+    checkout (checkpoints/cnn.pt), else the file or folder's own name (a dataset, a photo of yours)."""
     path = Path(path)
-    for base, shown in ((project_root(), ""), (Path.home(), "~/")):
-        if base is not None and path.is_relative_to(base):
-            return shown + path.relative_to(base).as_posix()
-    return str(path)
+    for base in (work_dir(), project_root()):
+        if base is not None and path.is_absolute() and path.is_relative_to(base):
+            return path.relative_to(base).as_posix() or "."
+    return path.name or str(path)
 
 
 def work_dir() -> Path:
@@ -89,7 +92,6 @@ def describe_environment() -> dict[str, str]:
         "matplotlib": matplotlib.__version__,
         "device": str(device),
         "cpu_threads": str(torch.get_num_threads()),
-        "quick_mode": str(quick_mode()),
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(0)
@@ -101,13 +103,29 @@ def print_environment() -> None:
         print(f"{key:>12}: {value}")
 
 
-def record_result(notebook: str, results: dict) -> None:
+def record_result(notebook: str, results: dict, headline: str) -> None:
     """Save a notebook's headline numbers, with the hardware and versions they came from, so `make run`
-    can print one summary of the course and tests/test_lesson_results.py can check them. Returns nothing:
-    it is a lesson's last call, and a notebook would show the file's path as the cell's output."""
+    can print one short table of the course (headline: a few words, e.g. "test accuracy 99.5 % of 613")
+    and tests/test_lesson_results.py can check them. Returns nothing: it is a lesson's last call, and a
+    notebook would show the file's path as the cell's output."""
     folder = work_dir() / "results"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    environment = {key: value for key, value in describe_environment().items() if key != "platform"}
-    record = {**results, "environment": environment, "recorded_at": time.time()}
+    environment = {**describe_environment(), "quick_mode": str(quick_mode())}
+    environment.pop("platform")
+    record = {**results, "headline": headline, "environment": environment, "recorded_at": time.time()}
     path.write_text(json.dumps(record, indent=2, default=str))
+
+
+def progress(iterable: Iterable | None = None, **kwargs: Any) -> Any:
+    """tqdm's bar: a widget in JupyterLab; plain text where a saved notebook must show how the bar ended
+    (`make run` sets MASK_TEXT_BARS=1: a saved widget keeps only its first state, 0 %). There a bar that
+    removes itself when done (leave=False, one per epoch) is not drawn: its end state is nothing."""
+    if os.environ.get("MASK_TEXT_BARS"):
+        from tqdm.std import tqdm
+
+        hidden = kwargs.pop("disable", False) or kwargs.get("leave") is False
+        return tqdm(iterable, file=sys.stdout, disable=hidden, **kwargs)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)

@@ -1,5 +1,7 @@
 """Real photos from outside the training data, for judging generalisation offline.
 
+Two real crowd photos ship in helpers/assets/scenes/ (Kaggle's "Face Mask Detection" set, CC0; every face
+boxed in a PASCAL VOC file beside each): lessons 07 and 09 run the whole pipeline on them on any machine.
 matplotlib ships a portrait photograph (Grace Hopper, public domain). With add_synthetic_mask it gives the
 same real face with and without masks of several colours: the model must say "no_mask" for the first and
 "mask" for every colour, at several crop margins and exposures, though it never saw this person or photo.
@@ -8,6 +10,7 @@ same real face with and without masks of several colours: the model must say "no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageEnhance
@@ -29,6 +32,14 @@ MASK_COLOURS = {
 }
 MARGINS = (0.1, 0.3)  # tight and loose face crops: detectors and datasets frame faces differently
 DARKER = 0.55  # an under-exposed copy: lighting (and how dark skin looks) must not change the answer
+
+
+CROWDS = Path(__file__).resolve().parent / "assets" / "scenes"
+
+
+def crowd_photos() -> list[Path]:
+    """The shipped crowd photos (a crowd of 13 faces, a street of 5), each with <stem>.xml beside it."""
+    return sorted(CROWDS.glob("*.jpg"))
 
 
 def grace_hopper() -> Image.Image:

@@ -49,7 +49,7 @@ from helpers.loaders import (
     eval_batches,
 )
 from helpers.preprocess import AUGMENTATION, Augmentation, SmallFace, eval_transform, train_transform
-from helpers.runtime import display_path, pick_device, quick_mode, seed_everything, work_dir
+from helpers.runtime import display_path, pick_device, progress, quick_mode, seed_everything, work_dir
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
     from helpers.data import CourseData, SplitData
@@ -283,9 +283,7 @@ class _Progress:
         return len(self.batches)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator:
-        from tqdm.auto import tqdm
-
-        yield from tqdm(self.batches, desc=self.description, leave=False, disable=not self.enabled)
+        yield from progress(self.batches, desc=self.description, leave=False, disable=not self.enabled)
 
 
 def _view_transform(config: TrainConfig, size: int, per_image: bool) -> Callable | None:
@@ -331,15 +329,13 @@ def _frozen_batches(
     augmented = _view_transform(config, size, per_image=True)
     transforms = [eval_transform(size)] + [augmented] * (views - 1)
     images = sum(len(part.splits["train"].labels) for part in parts)
-    print(f"Frozen layers: one pass over {images} training images x {views} view(s), then the validation set")
+    print(f"Frozen layers: one pass over {images} training images x {views} view(s), then validation ...")
     trains, vals = ([p.splits[s] for p in parts if len(p.splits[s].labels)] for s in ("train", "val"))
     train = [frozen_features(frozen, split, transforms) for split in trains]  # a dataset's empty split: none
     val = [frozen_features(frozen, split, [eval_transform(size)]) for split in vals]
     notes.append(
-        f"Frozen layers: ran them once over {images} training images x {views} view(s) "
-        f"({'plain + augmented' if views > 1 else 'no augmentation'}) and "
-        f"{sum(len(v) for v in val)} validation images in {time.perf_counter() - start:.0f} s; the epochs "
-        "train only the layers after them."
+        f"  done in {time.perf_counter() - start:.0f} s ({'plain + augmented' if views > 1 else 'plain'} "
+        f"views; {sum(len(v) for v in val)} validation images): the epochs train only the layers after them."
     )
     loader = _loader(train, [t.tensors[1] for t in train], config, generator)  # type: ignore[misc]
     return {"train": loader, "val": DataLoader(ConcatDataset(val), 256)}, notes
@@ -407,12 +403,19 @@ class _AfterEpoch:
             **_run_identity(self.model, self.data),
         }
         atomic_save(resume, resume_path(self.checkpoint))
-        print(
-            f"epoch {row['epoch']:>3}/{self.config.epochs}  train loss {row['train_loss']:.4f} acc "
-            f"{row['train_accuracy']:6.2%}  val loss {row['val_loss']:.4f} acc {row['val_accuracy']:6.2%}  "
-            f"lr {row['lr']:.1e}  {row['seconds']:5.1f} s" + ("  * best, saved" if improved else "")
-        )
+        if self.shown(row["epoch"]):
+            best = best_row(history)["epoch"]
+            print(
+                f"epoch {row['epoch']:>3}/{self.config.epochs}  train loss {row['train_loss']:.4f} acc "
+                f"{row['train_accuracy']:6.2%}  val loss {row['val_loss']:.4f} acc {row['val_accuracy']:6.2%}"
+                f"  {row['seconds']:4.1f} s  best so far: epoch {best}"
+            )
         self.tick = time.perf_counter()
+
+    def shown(self, epoch: int) -> bool:
+        """The first epoch, then about eight lines a run: a log to read, not to scroll (history keeps all)."""
+        every = max(1, round(self.config.epochs / 8))
+        return epoch == 1 or epoch % every == 0 or epoch == self.config.epochs
 
 
 def _read_resume(path: Path, model: nn.Module, data: list[CourseData]) -> dict:
@@ -480,8 +483,8 @@ def fit(
         )
     elif resume:
         notes.append(f"No {display_path(resume_path(checkpoint))} to resume from: starting a fresh run.")
-    if state is None and (backup := backup_previous(checkpoint)):
-        notes.append(backup)
+    if state is None:
+        backup_previous(checkpoint)  # quietly: a message about an earlier run would be stale in this one
     generator = torch.Generator()  # the shuffle; SeededEpochs seeds it at every epoch
     frozen, trainable = split_frozen(model)
     if frozen is None:

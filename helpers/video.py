@@ -1,9 +1,9 @@
 """Faces in moving pictures: lesson 08's frame loop, timing, and test scenes whose true boxes are known.
 
 Lesson 08 writes `annotate_video` (cv2.VideoCapture -> annotate -> cv2.VideoWriter) and this module keeps an
-identical copy (a test checks). The rest is plumbing: `FrameAnnotator` (detect, classify every face of a frame
-in one batch, draw, and time each stage), `write_video` (the loop writing to <name>.part.mp4, renamed when
-complete) and `scene` / `make_clip`, which paste faces of known label at known places.
+identical copy (tests/test_lesson_code.py). The rest is plumbing: `FrameAnnotator` (detect, classify every
+face of a frame in one batch, draw, and time each stage), `write_video` (the loop writing to <name>.part.mp4,
+renamed when complete) and `scene` / `make_clip`, which paste faces of known label at known places.
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ def _alternating(chosen: dict[str, list[np.ndarray]]) -> list[tuple[np.ndarray, 
 def make_clip(
     path: str | Path, faces: Sequence[tuple[np.ndarray, str]], seconds: float = 2.0, fps: int = 10
 ) -> tuple[Path, list[str]]:
-    """A short .mp4 of the faces drifting across a background, so the video lesson and CI need no camera
+    """A short .mp4 of the faces drifting across a background, so the video lesson needs no camera
     and no downloaded video; returns the path and the true labels, left to right."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def open_camera(index: int) -> cv2.VideoCapture:
         camera.release()
         raise OSError(
             f"no camera at index {index}: none is connected, another program is using it, or this machine "
-            "(a server, CI, a browser-based notebook) has no camera. Try another --camera, or a video file "
+            "(a server, a browser-based notebook) has no camera. Try another --camera, or a video file "
             "(lesson 08, helpers.video.annotate_video)."
         )
     return camera

@@ -22,7 +22,6 @@ import torchvision
 from torchvision.models import WeightsEnum
 
 from helpers.downloads import looks_like_html, sha256_file
-from helpers.runtime import display_path
 
 IMAGENET_WEIGHTS: dict[str, WeightsEnum] = {
     "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
@@ -92,7 +91,7 @@ def offline_copies(file_name: str) -> list[tuple[Path, str]]:
 def _copy_offline(dest: Path, prefix: str, looked: list[str]) -> str | None:
     """The first good offline copy, copied beside dest and renamed: never half a file under the real name."""
     for source, origin in offline_copies(dest.name):
-        missing = f"not in {display_path(source.parent)}"
+        missing = f"not in {source.parent}"
         if problem := file_problem(source, prefix) if source.is_file() else missing:
             looked.append(f"{origin}: {problem}")
             continue
@@ -127,7 +126,7 @@ def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbo
     name = url.rsplit("/", 1)[-1]
     prefix, dest = sha256_prefix(name), hub_checkpoint_dir() / name
     dest.parent.mkdir(parents=True, exist_ok=True)
-    problem = file_problem(dest, prefix) if dest.is_file() else f"not in {display_path(dest.parent)}"
+    problem = file_problem(dest, prefix) if dest.is_file() else "not there"
     looked = [f"torch.hub's cache: {problem}"] if problem else []
     found = _copy_offline(dest, prefix, looked) if problem else "in torch.hub's cache"
     if not found and allow_download:
@@ -142,7 +141,7 @@ def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbo
     raise WeightsUnavailableError(
         f"ImageNet weights for {model} ({name}) are not available. Looked at: " + "; ".join(looked) + ". "
         f"With internet (e.g. Kaggle with Internet on) torchvision downloads them; offline, put {name} into "
-        f"{display_path(dest.parent)} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
+        f"{dest.parent} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
     )
 
 

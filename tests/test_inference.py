@@ -23,6 +23,7 @@ from helpers.inference import (
     crop_face,
     load_mask_model,
     message,
+    percent,
     predict_image,
     run_app,
 )
@@ -151,6 +152,12 @@ def test_messages_are_friendly_and_gender_neutral() -> None:
     assert unsure.startswith("No mask") and "unsure" in unsure
     for text in (sure, unsure):
         assert not re.search(r"\b(he|she|his|her|him|man|woman|sir|madam)\b", text, re.IGNORECASE)
+
+
+def test_a_confidence_is_never_said_as_certain() -> None:
+    assert percent(0.9994) == "more than 99%" and percent(0.004) == "less than 1%" and percent(0.97) == "97%"
+    assert "(more than 99% sure)" in message(Prediction.from_p_mask(0.9994))
+    assert "(more than 99% sure)" in message(Prediction.from_p_mask(0.0006)), "no mask, just as sure"
 
 
 def test_run_app_on_a_file_and_a_folder(

@@ -18,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb"))
 IN_NOTEBOOK = re.compile(r"^# Kept identical in (helpers/\w+\.py)", re.MULTILINE)
 IN_PACKAGE = re.compile(r"^# Kept identical in (notebooks/\w+\.ipynb)", re.MULTILINE)
 # What a reader finds written in each lesson (and the package reuses).
@@ -51,7 +52,7 @@ TAUGHT = {
         "batch_augmentation",
         "AugmentOnDevice",
     },
-    "05": {"confusion_matrix", "per_class_metrics"},
+    "05": {"confusion_matrix", "per_class_metrics", "wilson_interval"},
     "06": {"crop_face", "mask_probabilities", "predict_image", "message", "run_app"},
     "07": {"detection_scale", "detect_faces", "draw_label", "draw_predictions", "classify_faces"},
     "08": {"annotate_video", "grad_cam", "Deployable", "write_onnx"},
@@ -182,7 +183,7 @@ def _counted(source: str) -> list[str]:
     return [line for line in lines if not re.match(r"\s*(import |from \S+ import )", line)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.name)
 def test_cells_are_short_and_checks_come_last(path: Path) -> None:
     cells = code_cells(path)
     checks = [

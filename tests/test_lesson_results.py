@@ -149,6 +149,9 @@ def test_09_scenes() -> None:
     shuffled, balanced = record["draws"]["shuffled"], record["draws"]["balanced sampler"]
     assert len(shuffled) == len(record["pairs"]) == 4 and sum(balanced) == sum(shuffled), "one epoch each"
     assert max(balanced) - min(balanced) < 0.5 * sum(balanced) / 4, "every (dataset, class) pair drawn alike"
+    no_face = record["no_face_boxes"]
+    assert set(no_face) == set(recall) and all(0 <= empty <= boxes for empty, boxes in no_face.values())
+    assert len(record["crowd"]) == 4 and all(0 <= right <= total for right, total in record["crowd"].values())
     if _full_real_run(record):
         assert table["both"]["faces"][0] > 0.98 and table["both"]["scenes ≥ 32 px"][1] > 0.9
         assert table["both"]["scenes"][1] > table["faces"]["scenes"][1], "training on scenes helps on scenes"

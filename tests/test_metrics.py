@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
-from helpers.metrics import ClassificationReport, balanced_accuracy, confusion_matrix, per_class_metrics
+from helpers.metrics import (
+    ClassificationReport,
+    balanced_accuracy,
+    confusion_matrix,
+    per_class_metrics,
+    wilson_interval,
+)
 
 
 def test_confusion_matrix_and_report() -> None:
@@ -41,3 +47,13 @@ def test_balanced_accuracy_is_the_mean_recall_of_the_classes_present() -> None:
     assert three.balanced_accuracy == pytest.approx((1 + 1 / 4) / 2), "a class with no faces is left out"
     assert np.isnan(ClassificationReport(CLASS_NAMES, np.zeros((2, 2), int)).balanced_accuracy)
     assert json.loads(json.dumps(three.as_dict()))["balanced_accuracy"] == pytest.approx(0.625)
+
+
+def test_wilson_interval_is_honest_near_100_percent_and_for_few_faces() -> None:
+    low, high = wilson_interval(610, 613)  # 3 of 613 wrong
+    assert round(low, 3) == 0.986 and round(high, 3) == 0.998
+    assert wilson_interval(10, 10) == (pytest.approx(0.722, abs=1e-3), 1.0)  # never above 100 %
+    assert wilson_interval(0, 10)[0] == 0.0  # never below 0 %
+    few, many = wilson_interval(9, 10), wilson_interval(900, 1000)
+    assert few[1] - few[0] > 3 * (many[1] - many[0])  # ten faces say little
+    assert all(np.isnan(wilson_interval(0, 0)))

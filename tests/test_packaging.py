@@ -12,6 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from helpers.notebooks import notebook_paths, unstripped
+from helpers.samples import crowd_photos
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +100,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in readme and "make run" in readme
 
 
-@pytest.mark.parametrize("path", notebook_paths(ROOT / "notebooks"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    notebook_paths(ROOT / "notebooks") + notebook_paths(ROOT / "notebooks" / "solutions"),
+    ids=lambda p: p.name,
+)
 def test_notebooks_follow_the_output_policy(path: Path) -> None:
     assert unstripped([path]) == [], "committed notebooks carry no outputs (run `make strip`)"
     notebook = json.loads(path.read_text())
@@ -112,4 +117,15 @@ def test_the_yunet_file_and_its_licence_ship_in_the_package() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "assets/*" in project["tool"]["setuptools"]["package-data"]["helpers"]
     assets = {p.name for p in (ROOT / "helpers" / "assets").iterdir()}
-    assert assets == {"face_detection_yunet_2023mar.onnx", "LICENSE-YuNet.txt"}
+    assert assets == {"face_detection_yunet_2023mar.onnx", "LICENSE-YuNet.txt", "scenes"}
+
+
+def test_the_crowd_photos_ship_with_their_boxes_source_and_licence() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "assets/scenes/*" in project["tool"]["setuptools"]["package-data"]["helpers"]
+    photos = crowd_photos()
+    assert len(photos) == 2
+    for photo in photos:
+        assert photo.with_suffix(".xml").is_file(), f"{photo.name} has no boxes beside it"
+    notice = (photos[0].parent / "README.md").read_text()
+    assert "CC0" in notice and "kaggle.com" in notice

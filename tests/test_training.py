@@ -63,6 +63,15 @@ def test_fit_saves_best_checkpoint_and_history(tiny_data: CourseData, tmp_path: 
     assert info["weights"].startswith("random initialisation") and info["data"]["synthetic"] is False
 
 
+def test_fit_logs_a_few_lines_and_keeps_every_epoch(
+    tiny_data: CourseData, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    result = _fit(tiny_data, tmp_path / "cnn.pt", epochs=16)
+    logged = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert logged[0] == "1/16" and logged[-1] == "16/16" and len(logged) <= 9
+    assert len(result.history) == 16  # the history (and the curves) keep every epoch
+
+
 def test_round_trip_predicts_identically(tiny_data: CourseData, tmp_path: Path) -> None:
     model = tiny_cnn()
     result = _fit(tiny_data, tmp_path / "cnn.pt", model=model)
@@ -127,7 +136,7 @@ def test_fresh_run_keeps_the_previous_checkpoint(tiny_data: CourseData, tmp_path
     before = path.read_bytes()
     result = _fit(tiny_data, path, epochs=1, config={"seed": 3})
     assert (tmp_path / "cnn.previous.pt").read_bytes() == before
-    assert any("previous" in note for note in result.notes)
+    assert not any("previous" in note for note in result.notes)  # kept quietly: no stale message
 
 
 def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path: Path) -> None:
@@ -167,12 +176,15 @@ def test_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(tmp_path)
 
 
-def test_frozen_layers_run_once_and_stay_unchanged(tiny_data: CourseData, tmp_path: Path) -> None:
+def test_frozen_layers_run_once_and_stay_unchanged(
+    tiny_data: CourseData, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     model = build_model("mobilenet_v2", pretrained=False)
     before = {k: v.clone() for k, v in model.features.state_dict().items()}
     result = _fit(tiny_data, tmp_path / "m.pt", epochs=1, model=model, config={"feature_views": 2})
     count = len(tiny_data.splits["train"].labels)
-    assert any(f"ran them once over {count} training images x 2 view(s)" in note for note in result.notes)
+    assert f"one pass over {count} training images x 2 view(s)" in capsys.readouterr().out
+    assert any("plain + augmented views" in note for note in result.notes)
     after = model.features.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics untouched too
     assert load_checkpoint(result.checkpoint)[1]["backbone"] == "mobilenet_v2"
