@@ -129,7 +129,7 @@ def summary_table(seconds: dict[str, float], results: Path) -> str:
     for stem, took in seconds.items():
         record = records.get(stem[:2], {})
         data = str(record.get("data", "")).removeprefix("Data: ").split(" — ")[0]
-        data += " (demo)" if "SYNTHETIC" in json.dumps(record.get("data", "")) else ""
+        data = "demo data" if "SYNTHETIC" in json.dumps(record.get("data", "")) else data
         rows.append((stem[:2], data, str(record.get("headline", "(nothing recorded)")), f"{took:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(

@@ -103,9 +103,9 @@ def print_environment() -> None:
         print(f"{key:>12}: {value}")
 
 
-def record_result(notebook: str, results: dict, headline: str) -> None:
+def record_result(notebook: str, results: dict, headline: str = "") -> None:
     """Save a notebook's headline numbers, with the hardware and versions they came from, so `make run`
-    can print one short table of the course (headline: a few words, e.g. "test accuracy 99.5 % of 613")
+    can print one short table of the course (a lesson's headline: a few words, "test accuracy 99.5 % of 613")
     and tests/test_lesson_results.py can check them. Returns nothing: it is a lesson's last call, and a
     notebook would show the file's path as the cell's output."""
     folder = work_dir() / "results"

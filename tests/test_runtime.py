@@ -65,7 +65,7 @@ def test_run_summary_is_one_line_per_lesson(tmp_path: Path) -> None:
     rows = [line.split() for line in lines.splitlines()]
     assert rows[0] == ["lesson", "data", "headline", "seconds"]
     assert rows[1] == ["01", "face-mask-4k", "4,094", "images", "52"]
-    assert rows[2] == ["02", "v1", "(demo)", "val", "60", "%", "7"]
+    assert rows[2] == ["02", "demo", "data", "val", "60", "%", "7"]
     assert rows[3][0] == "03" and rows[3][-1] == "1" and "nothing" in lines.splitlines()[3]
 
 
