@@ -49,7 +49,7 @@ from helpers.loaders import (
     eval_batches,
 )
 from helpers.preprocess import AUGMENTATION, Augmentation, SmallFace, eval_transform, train_transform
-from helpers.runtime import display_path, pick_device, progress, quick_mode, seed_everything, work_dir
+from helpers.runtime import display_path, pick_device, progress, seed_everything, work_dir
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
     from helpers.data import CourseData, SplitData
@@ -532,11 +532,6 @@ def fit(
         stopped_early=stopped_early,
         notes=notes,
     )
-
-
-def quick_epochs(epochs: int, quick: int = 2) -> int:
-    """The lesson's number of epochs, or a couple in quick mode (CI), where only the code is checked."""
-    return min(epochs, quick) if quick_mode() else epochs
 
 
 # ----------------------------------------------------------------------------------------------- recipes
