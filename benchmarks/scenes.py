@@ -22,14 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.boxes import crop_face, match_boxes
 from helpers.constants import CLASS_NAMES
 from helpers.data import DataLayoutError, find_scenes, load_course_data
 from helpers.faces import DETECTOR_SETTINGS, YuNetDetector
 from helpers.images import load_rgb
-from helpers.inference import MaskModel, crop_face, load_mask_model, mask_probabilities
+from helpers.inference import MaskModel, load_mask_model, mask_probabilities
 from helpers.metrics import balanced_accuracy
 from helpers.runtime import describe_environment, record_result
-from helpers.scenes import SIZE_BUCKETS, BoxedFace, list_boxed_faces, match_boxes, size_bucket
+from helpers.scenes import SIZE_BUCKETS, BoxedFace, list_boxed_faces, size_bucket
 
 # Tried on the validation photos around the course's settings (DETECTOR_SETTINGS): one pass at a larger size,
 # lower thresholds, a mirrored pass, and two passes (the usual one plus the photo grown) with a minimum box.

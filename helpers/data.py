@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from helpers import demo_data
+from helpers.boxes import clip_box, crop_face
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.images import ImageLoadError, decode_rgb, is_junk
 from helpers.preprocess import resize_square
@@ -425,8 +426,6 @@ def read_faces_for_cache(
     """Each boxed face of one photo, cut with the margin inference uses (crop_face) and resized as inference
     resizes; a box outside the photo gives its reason instead. Hashes are the whole photo's, so faces of
     one photo, and of copies of it, stay in one split."""
-    from helpers.faces import clip_box
-    from helpers.inference import crop_face
 
     data = path.read_bytes()
     image = decode_rgb(data, path)

@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from helpers.boxes import clip_box
 from helpers.downloads import (
     ChecksumError,
     DownloadError,
@@ -81,18 +82,6 @@ class FaceDetector(Protocol):
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in an RGB uint8 image (H x W x 3), left to right."""
         ...
-
-
-def clip_box(
-    box: tuple[float, float, float, float], width: int, height: int
-) -> tuple[int, int, int, int] | None:
-    """A box cut to the image (detectors return faces sticking out of the frame); None if nothing is left."""
-    x, y, w, h = (float(v) for v in box)
-    x0, y0 = max(0, round(x)), max(0, round(y))
-    x1, y1 = min(width, round(x + w)), min(height, round(y + h))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    return x0, y0, x1 - x0, y1 - y0
 
 
 # ----------------------------------------------------------------------------------------------- lesson 07

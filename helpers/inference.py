@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.boxes import crop_face
 from helpers.checkpoints import load_checkpoint
 from helpers.constants import CLASS_NAMES, FACE_MARGIN, LABEL_TEXT, UNSURE_BELOW
 from helpers.faces import FaceDetector
@@ -92,16 +93,6 @@ class Prediction:
 
 
 # ----------------------------------------------------------------------------------------------- lesson 06
-# Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
-def crop_face(image: np.ndarray, box: tuple[int, int, int, int], margin: float = FACE_MARGIN) -> np.ndarray:
-    """The face with a margin on every side (datasets frame faces that way), cut at the picture's edges."""
-    x, y, w, h = box
-    x0, y0 = max(0, round(x - margin * w)), max(0, round(y - margin * h))
-    x1 = min(image.shape[1], round(x + w + margin * w))
-    y1 = min(image.shape[0], round(y + h + margin * h))
-    return image[y0:y1, x0:x1]
-
-
 # Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
 @torch.inference_mode()
 def mask_probabilities(model: MaskModel, crops: list[np.ndarray]) -> np.ndarray:

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from helpers.boxes import crop_face
 from helpers.constants import CLASS_NAMES
 from helpers.demo_data import add_synthetic_mask
 from helpers.images import load_rgb
-from helpers.inference import MaskModel, crop_face, mask_probabilities
+from helpers.inference import MaskModel, mask_probabilities
 
 # (x, y, width, height) in matplotlib's grace_hopper.jpg (512 x 600): the face as OpenCV's YuNet finds it,
 # and the lower-face region where add_synthetic_mask draws a mask from the nose to the chin.

@@ -104,29 +104,3 @@ def list_boxed_faces(images: Path, annotations: Path) -> tuple[list[BoxedFace], 
                 box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0))
                 faces.append(BoxedFace(photos[stem], label, box))
     return faces, skipped
-
-
-# ----------------------------------------------------------------------------------------------- lesson 09
-# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
-def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Overlap of two (x, y, w, h) boxes: shared area / combined area, 0 (apart) to 1 (the same box)."""
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    shared = max(0, width) * max(0, height)
-    return shared / (a[2] * a[3] + b[2] * b[3] - shared)
-
-
-# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
-def match_boxes(found: list, truth: list, min_iou: float = 0.3) -> list[int | None]:
-    """For each true box, the index of the found box it pairs with (None: missed). The best-overlapping
-    pairs are taken first and each found box is used once, so one detection never counts for two faces."""
-    pairs = sorted(
-        ((box_iou(f, t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)), reverse=True
-    )
-    matched: list[int | None] = [None] * len(truth)
-    used = set()
-    for iou, i, j in pairs:
-        if iou >= min_iou and i not in used and matched[j] is None:
-            matched[j] = i
-            used.add(i)
-    return matched

@@ -20,11 +20,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from helpers.boxes import crop_face
 from helpers.constants import CLASS_NAMES, FACE_MARGIN
 from helpers.drawing import draw_predictions
 from helpers.faces import FaceDetector
 from helpers.images import read_image
-from helpers.inference import MaskModel, Prediction, crop_face
+from helpers.inference import MaskModel, Prediction
 from helpers.runtime import display_path
 
 if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner

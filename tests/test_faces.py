@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import faces
+from helpers.boxes import clip_box
 from helpers.demo_data import add_synthetic_mask
 from helpers.faces import (
     PACKAGED_YUNET,
@@ -17,7 +18,6 @@ from helpers.faces import (
     DetectorUnavailableError,
     HaarDetector,
     YuNetDetector,
-    clip_box,
     default_detector,
     detection_scale,
     haar_cascade_file,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.boxes import crop_face
 from helpers.checkpoints import CheckpointError
 from helpers.drawing import draw_predictions
 from helpers.faces import Face
@@ -20,7 +21,6 @@ from helpers.inference import (
     MaskModel,
     Prediction,
     classify_faces,
-    crop_face,
     load_mask_model,
     message,
     percent,

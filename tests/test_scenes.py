@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from helpers import data as course_data
+from helpers.boxes import box_iou, crop_face, match_boxes
 from helpers.checkpoints import CheckpointError, check_compatible, load_checkpoint, save_checkpoint
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.data import (
@@ -33,11 +34,11 @@ from helpers.data import (
 from helpers.demo_data import generate_demo_scenes, is_demo_dataset
 from helpers.evaluation import evaluate, held_out_answers, size_reports
 from helpers.faces import Face, YuNetDetector, make_detector, merge_faces
-from helpers.inference import Prediction, crop_face, load_mask_model, with_all_classes
+from helpers.inference import Prediction, load_mask_model, with_all_classes
 from helpers.loaders import balanced_sampler
 from helpers.models import build_model
 from helpers.preprocess import resize_square
-from helpers.scenes import box_iou, list_boxed_faces, match_boxes, object_label, read_voc, size_bucket
+from helpers.scenes import list_boxed_faces, object_label, read_voc, size_bucket
 from helpers.train import main as train_main
 from tests.conftest import make_flat
 
