@@ -36,7 +36,7 @@ run: $(STAMP)
 # tests and the checks of what the notebooks recorded (tests/test_lesson_results.py).
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools && $(BIN)/lint-imports -q && \
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools && $(BIN)/lint-imports --no-logo --no-cache && \
 	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -62,7 +62,7 @@ figures: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo --no-cache
 
 # Clears outputs before committing notebooks (the output policy in README.md).
 strip: $(STAMP)
