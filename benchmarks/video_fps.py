@@ -2,7 +2,7 @@
 
     python benchmarks/video_fps.py [--model CKPT ...] [--yunet-model PATH] [--frames 60]
 
-Frames are test scenes from helpers.video.scene: real faces (matplotlib's Grace Hopper photo, unmasked and
+Frames are test scenes from helpers.collage.scene: real faces (matplotlib's Grace Hopper photo, unmasked and
 with synthetic masks of four colours, cropped loosely) pasted on a background, drifting sideways, so every
 run sees the same pixels and the true label of each face is known. For each model, three ways are timed in
 the same run:
@@ -27,13 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.boxes import match_boxes
+from helpers.collage import scene
 from helpers.course import course_model
 from helpers.demo_data import add_synthetic_mask
-from helpers.faces import MAX_SIDE, VIDEO_MAX_SIDE, DetectorUnavailableError, make_detector
+from helpers.faces import DETECTOR_SETTINGS, MAX_SIDE, DetectorUnavailableError, make_detector
 from helpers.inference import MaskModel, load_mask_model
 from helpers.runtime import describe_environment, record_result
 from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, MASK_COLOURS, face_crop, grace_hopper
-from helpers.video import FrameAnnotator, matches, scene
+from helpers.video import FrameAnnotator
+
+VIDEO_MAX_SIDE = DETECTOR_SETTINGS["video"]["max_side"]
 
 
 def portrait_faces() -> list[tuple[np.ndarray, str]]:
@@ -50,10 +54,11 @@ class OneByOne:
     """The baseline classifier: the same model, one forward pass per face."""
 
     def __init__(self, model: MaskModel) -> None:
-        self.model = model
+        self.model, self.class_names = model, model.class_names
 
-    def p_mask(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        return np.array([self.model.p_mask([crop])[0] for crop in crops], dtype=np.float32)
+    def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        rows = [self.model.probabilities([crop]) for crop in crops]
+        return np.concatenate(rows) if rows else self.model.probabilities([])
 
 
 def measure(annotator: FrameAnnotator, n_faces: int, frames: int) -> dict:
@@ -65,7 +70,9 @@ def measure(annotator: FrameAnnotator, n_faces: int, frames: int) -> dict:
         frame, truth = scene(faces, t=(i % 20) / 19)
         annotator(frame)
         if i >= warm_up:
-            said = matches(annotator.answers[-1], truth)
+            answers = annotator.answers[-1]
+            hits = match_boxes([p.box for p in answers], [face.box for face in truth])
+            said = [None if k is None else answers[k] for k in hits]
             extra += len(annotator.answers[-1]) - sum(answer is not None for answer in said)
             for face, answer in zip(truth, said, strict=True):
                 total += 1
@@ -86,19 +93,19 @@ def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -
     for checkpoint in checkpoints:
         with contextlib.redirect_stdout(sys.stderr):
             model = load_mask_model(checkpoint or course_model().path, device="cpu")
-        ways = {"baseline": (OneByOne(model).p_mask, MAX_SIDE), "course": (model.p_mask, VIDEO_MAX_SIDE)}
+        ways = {"baseline": (OneByOne(model), MAX_SIDE), "course": (model, VIDEO_MAX_SIDE)}
         with tempfile.TemporaryDirectory() as folder:
             try:
                 from helpers.export import OnnxMaskModel, export_onnx
 
                 onnx = OnnxMaskModel(export_onnx(model, Path(folder) / "m.onnx"))
-                ways["course + OpenCV DNN"] = (onnx.p_mask, VIDEO_MAX_SIDE)
+                ways["course + OpenCV DNN"] = (onnx, VIDEO_MAX_SIDE)
             except RuntimeError as exc:  # onnx not installed
                 print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
             for n_faces in (1, 5):
-                for way, (classify, max_side) in ways.items():
+                for way, (classifier, max_side) in ways.items():
                     detector = make_detector("yunet", yunet_model, use="video", max_side=max_side)
-                    annotator = FrameAnnotator(model, detector, classify)
+                    annotator = FrameAnnotator(classifier, detector)
                     key = (model.name, model.net.backbone, model.image_size, n_faces, way)
                     results[key] = measure(annotator, n_faces, frames)
     return results

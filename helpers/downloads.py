@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
 
 
@@ -22,18 +24,17 @@ class ChecksumError(DownloadError):
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def looks_like_html(path: Path) -> bool:
-    """Browsers and some proxies save an error or login page under the model's file name."""
-    with open(path, "rb") as handle:
-        head = handle.read(256).lstrip().lower()
-    return head.startswith(HTML_STARTS)
+def looks_like_html(data: Path | str | bytes) -> bool:
+    """True for a web page (an error or login page a browser or proxy saved under a file's name): give the
+    file's path or its first bytes."""
+    if not isinstance(data, bytes):
+        with open(data, "rb") as handle:
+            data = handle.read(256)
+    return data[:256].lstrip().lower().startswith(HTML_STARTS)
 
 
 def verify_file(path: Path, sha256: str) -> None:
@@ -66,37 +67,24 @@ def download(url: str, dest: Path, sha256: str, progress: bool = True, timeout: 
             dest.unlink()
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": "face-mask-course"})
     try:
-        _fetch(url, part, progress, timeout)
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=f"Downloading {dest.name}", disable=not progress
+            ) as bar:
+                for chunk in iter(lambda: response.read(1 << 16), b""):
+                    bar.update(out.write(chunk))
         verify_file(part, sha256)
     except ChecksumError as exc:
         part.unlink(missing_ok=True)
         raise ChecksumError(f"{url} -> {dest}: {exc}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
         raise DownloadError(
-            f"could not download {url} to {dest}: {reason}. If this machine is offline, copy the file there "
-            "by hand (or give its path) and run again."
+            f"could not download {url} to {dest}: {getattr(exc, 'reason', None) or exc}. If this machine is "
+            "offline, copy the file there by hand (or give its path) and run again."
         ) from None
     os.replace(part, dest)
     return dest
-
-
-def _fetch(url: str, part: Path, progress: bool, timeout: float) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": "face-mask-course"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {part.name[:-5]}")
-        try:
-            for chunk in iter(lambda: response.read(1 << 16), b""):
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()

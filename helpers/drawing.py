@@ -1,9 +1,5 @@
-"""Boxes and labels drawn on pictures with OpenCV (cv2.rectangle, cv2.putText), shown with matplotlib.
-
-Lesson 07 writes `draw_label` and `draw_predictions` and this module keeps identical copies
-(tests/test_lesson_code.py): lessons 06 and 08, the video pipeline and the webcam app draw with them. Text and
-lines grow with the picture and always fit across it, so labels read the same on a thumbnail and on a poster.
-"""
+"""Boxes and labels drawn with OpenCV (lesson 07's `draw_label` and `draw_predictions`): text and lines grow
+with the picture and always fit across it, so labels read the same on a thumbnail and on a poster."""
 
 from __future__ import annotations
 

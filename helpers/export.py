@@ -1,11 +1,5 @@
-"""A trained classifier as one ONNX file that OpenCV's DNN module runs without PyTorch.
-
-Lesson 08 writes `Deployable` (RGB pixels 0-255 in, probabilities out: normalisation and softmax travel inside
-the file and cannot be forgotten by the app that uses it) and `write_onnx` (the `torch.onnx.export` call), and
-this module keeps identical copies (a test checks). `export_onnx` is the lesson's steps packaged for the
-benchmarks and apps, with a JSON file beside the model that records its classes, input size and origin;
-`OnnxMaskModel` reads both back.
-"""
+"""A trained classifier as one ONNX file that OpenCV's DNN module runs without PyTorch: lesson 08's
+`Deployable` and `write_onnx`, packaged by `export_onnx` with a JSON file of its classes and origin."""
 
 from __future__ import annotations
 
@@ -22,7 +16,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.constants import CLASS_NAMES
 from helpers.inference import MaskModel
 from helpers.preprocess import to_batch
 
@@ -64,19 +57,18 @@ def sidecar_path(path: Path) -> Path:
 
 
 def export_onnx(model: MaskModel, path: str | Path) -> Path:
-    """Lesson 08's steps packaged: Deployable around a CPU copy of the network, write_onnx, and the facts an
-    app needs in <path>.json (the model's own classes, its input size); written beside, then renamed."""
+    """Lesson 08's steps on a CPU copy of the network, with what an app needs (the model's own classes, its
+    input size) in <path>.json; written beside, then renamed, so a failed export leaves no half file."""
     if importlib.util.find_spec("onnx") is None:
         raise RuntimeError("exporting to ONNX needs the onnx package: pip install onnx")
-    path = Path(path)
+    path, size = Path(path), model.image_size
     path.parent.mkdir(parents=True, exist_ok=True)
-    wrapper = Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval()
     part = path.with_name(path.name + ".part")
-    write_onnx(wrapper, model.image_size, part)
+    write_onnx(Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval(), size, part)
     facts = {
-        "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
-        "image_size": model.image_size,
-        "input": f"RGB pixels 0-255 as float32, N x 3 x {model.image_size} x {model.image_size}",
+        "class_names": list(model.class_names),
+        "image_size": size,
+        "input": f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}",
         "output": "probabilities, N x classes",
         "backbone": model.net.backbone,
         "weights": model.weights,
@@ -89,30 +81,22 @@ def export_onnx(model: MaskModel, path: str | Path) -> Path:
 
 
 class OnnxMaskModel:
-    """The exported model run by cv2.dnn: the same p_mask() as MaskModel, so FrameAnnotator takes either."""
+    """The exported model run by cv2.dnn, with MaskModel's class_names and probabilities(crops)."""
 
     def __init__(self, path: str | Path) -> None:
-        path = Path(path)
-        if not path.is_file() or not sidecar_path(path).is_file():
-            raise ValueError(
-                f"{path}: expected an exported model and its {sidecar_path(path).name} beside it"
-            )
-        self.path = path
-        self.facts = json.loads(sidecar_path(path).read_text())
-        self.image_size = int(self.facts["image_size"])
-        self.name = f"{self.facts['checkpoint']} (ONNX, OpenCV DNN)"
+        path, sidecar = Path(path), sidecar_path(Path(path))
+        if not path.is_file() or not sidecar.is_file():
+            raise ValueError(f"{path}: expected an exported model and its {sidecar.name} beside it")
+        self.facts = json.loads(sidecar.read_text())
+        self.image_size, self.class_names = int(self.facts["image_size"]), tuple(self.facts["class_names"])
         try:
             self.net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as exc:
             raise ValueError(f"{path}: OpenCV cannot read it as ONNX ({str(exc).strip()[-120:]})") from None
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """uint8 or float N x 3 x S x S RGB -> N x classes."""
-        self.net.setInput(np.ascontiguousarray(batch, dtype=np.float32))
-        return self.net.forward()
-
-    def p_mask(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+    def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Pictures of any size -> N x classes, resized as in training (the course's one resize)."""
         if not crops:
-            return np.zeros(0, dtype=np.float32)
-        batch = to_batch(crops, self.image_size).numpy()  # the course's one resize, as in training
-        return self.probabilities(batch)[:, self.facts["class_names"].index("mask")]
+            return np.zeros((0, len(self.class_names)), dtype=np.float32)
+        self.net.setInput(to_batch(list(crops), self.image_size).numpy().astype(np.float32))
+        return self.net.forward()

@@ -1,11 +1,5 @@
-"""Finding faces: OpenCV's YuNet (the default), and the Haar cascade where OpenCV still ships it.
-
-Lesson 07 writes `detection_scale` and `detect_faces` (the cv2.FaceDetectorYN calls) and this module keeps
-identical copies (tests/test_lesson_code.py). The rest is plumbing: YuNet's ONNX file ships inside this
-package (helpers/assets, MIT licence, notice beside it), so faces are found offline with no download; another
-release can be given by path or MASK_YUNET_MODEL, or downloaded with its checksum checked. OpenCV 5 dropped
-CascadeClassifier and the haarcascade_*.xml files, so Haar runs only on OpenCV 4.
-"""
+"""Finding faces: OpenCV's YuNet (its ONNX file ships in helpers/assets, MIT licence), and the Haar cascade
+where OpenCV still ships it (OpenCV 4). Lesson 07 writes `detection_scale` and `detect_faces`."""
 
 from __future__ import annotations
 
@@ -14,52 +8,27 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import cv2
 import numpy as np
+import torch
+from torchvision.ops import box_area, box_convert, box_iou
 
 from helpers.boxes import clip_box
-from helpers.downloads import (
-    ChecksumError,
-    DownloadError,
-    download,
-    looks_like_html,
-    sha256_file,
-    verify_file,
-)
-from helpers.runtime import display_path, work_dir
+from helpers.images import read_image
 
 YUNET_ENV = "MASK_YUNET_MODEL"
-YUNET_FILE = "face_detection_yunet_2023mar.onnx"
-YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{YUNET_FILE}"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
-PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / YUNET_FILE
-# Zoo releases we know; another file given by path is used, with a note that it is not one of them.
-KNOWN_YUNET = {
-    YUNET_SHA256: "YuNet 2023mar",
-    "ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0": "YuNet 2026may",
-}
-HAAR_FILE = "haarcascade_frontalface_default.xml"
-# YuNet finds faces of roughly 10-300 px: big pictures are shrunk to MAX_SIDE (faster too), small ones grown.
-MAX_SIDE = 640
-MIN_SIDE = 320
-# Frames: detection at 480 px takes about half the time of 640. At 320 px, faces under ~40 px (in the frame)
-# sometimes get a second box on the mask alone; at 480 px none did in benchmarks/video_fps.py's scenes.
-VIDEO_MAX_SIDE = 480
-# Photos: a second pass with the photo grown to UPSCALE_TO px finds the small faces of crowd photos; score 0.5
-# keeps masked faces YuNet is less sure of; boxes narrower than MIN_FACE px (too small to tell a mask from a
-# shadow, and mostly unannotated background faces) are dropped. Chosen on the face-mask-scenes train and
-# validation photos (the detector learns nothing from them) with benchmarks/scenes.py: recall by class and
-# size, the share of boxes on annotated faces, ms per photo; its test photos only report the choice.
-PHOTO_SCORE, UPSCALE_TO, MIN_FACE = 0.5, 800, 14
-ONE_PASS = {"upscale_to": None, "min_face": 0}
-# Video frames keep one pass at VIDEO_MAX_SIDE: the frame rate matters more than the smallest faces.
+PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / "face_detection_yunet_2023mar.onnx"
+MAX_SIDE, MIN_SIDE = 640, 320  # YuNet finds faces of 10-300 px: big pictures are shrunk, small ones grown
+# Photos: a second pass at 800 px finds crowds' small faces, score 0.5 keeps masked faces, boxes under 14 px
+# go: chosen on face-mask-scenes' train and validation photos (benchmarks/scenes.py). Video: one pass at
+# 480 px, twice as fast as 640 and as good (benchmarks/video_fps.py).
 DETECTOR_SETTINGS: dict[str, dict] = {
-    "photo": {"min_side": MIN_SIDE, "max_side": MAX_SIDE, "score_threshold": PHOTO_SCORE}
-    | {"upscale_to": UPSCALE_TO, "min_face": MIN_FACE},
-    "video": {"min_side": MIN_SIDE, "max_side": VIDEO_MAX_SIDE, "score_threshold": 0.6} | ONE_PASS,
-    "one pass": {"min_side": MIN_SIDE, "max_side": MAX_SIDE, "score_threshold": 0.6} | ONE_PASS,  # untuned
+    "photo": {"max_side": MAX_SIDE, "score_threshold": 0.5, "upscale_to": 800, "min_face": 14},
+    "video": {"max_side": 480, "score_threshold": 0.6, "upscale_to": None, "min_face": 0},
+    "one pass": {"max_side": MAX_SIDE, "score_threshold": 0.6, "upscale_to": None, "min_face": 0},
 }
 
 
@@ -84,7 +53,6 @@ class FaceDetector(Protocol):
         ...
 
 
-# ----------------------------------------------------------------------------------------------- lesson 07
 # Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
 def detection_scale(width: int, height: int, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> float:
     """YuNet finds faces of about 10-300 px: big pictures are shrunk (faster too), small ones grown."""
@@ -109,179 +77,70 @@ def detect_faces(
     return sorted(faces, key=lambda face: face.box[0])
 
 
-# ----------------------------------------------------------------------------------------------- YuNet
-def check_image(image: np.ndarray) -> None:
-    if not (
-        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-    ):
-        got = (
-            f"{image.dtype} array of shape {image.shape}"
-            if isinstance(image, np.ndarray)
-            else type(image).__name__
-        )
-        raise ValueError(f"expected an RGB uint8 image of shape (H, W, 3), got {got}")
-
-
 @contextlib.contextmanager
-def quiet_opencv(silent: bool = False) -> Iterator[None]:
-    """Hide OpenCV's own log lines (YuNet's loader warns about the DNN target; a missing camera logs a page
-    of backend errors): the course reports problems itself, in one clear line."""
-    logging = getattr(getattr(cv2, "utils", None), "logging", None)
-    if logging is None:
-        yield
-        return
-    level = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_SILENT if silent else logging.LOG_LEVEL_ERROR)
+def quiet_opencv() -> Iterator[None]:
+    """Hide OpenCV's own log lines (pages of them for a missing camera): the course says what went wrong."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         yield
     finally:
-        logging.setLogLevel(level)
+        cv2.utils.logging.setLogLevel(level)
 
 
-_HOW_TO = (
-    f"The course ships {YUNET_FILE} in helpers/assets/ (reinstall the course if it is missing); another "
-    "release from the OpenCV model zoo (github.com/opencv/opencv_zoo, models/face_detection_yunet/) can be "
-    f"given by path or with {YUNET_ENV}=path/to/it."
-)
-
-
-def _checked_model_file(path: Path, origin: str) -> Path:
+def yunet_model_path(path: str | Path | None = None) -> Path:
+    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package."""
+    path = Path(path or os.environ.get(YUNET_ENV) or PACKAGED_YUNET).expanduser()
     if not path.is_file():
-        what = "a folder" if path.is_dir() else "no such file"
-        raise DetectorUnavailableError(f"{path} ({origin}): {what}, expected the YuNet .onnx file. {_HOW_TO}")
-    if path.stat().st_size == 0 or looks_like_html(path):
-        kind = "an empty file" if path.stat().st_size == 0 else "an HTML page, not an ONNX model"
-        raise DetectorUnavailableError(f"{path} ({origin}): {kind}. {_HOW_TO}")
+        problem = "a folder" if path.is_dir() else "no such file"
+        raise DetectorUnavailableError(f"{path}: {problem}; give YuNet's .onnx file by path or {YUNET_ENV}")
     return path
 
 
-def yunet_model_path(
-    path: str | Path | None = None,
-    download_missing: bool = True,
-    url: str = YUNET_URL,
-    sha256: str = YUNET_SHA256,
-    progress: bool = True,
-) -> Path:
-    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package
-    (checked by sha256), else a checked download into <work dir>/models. DetectorUnavailableError says
-    what to do if none works."""
-    given, origin = (path, "the path given") if path else (os.environ.get(YUNET_ENV), YUNET_ENV)
-    if given:
-        return _checked_model_file(Path(given).expanduser(), origin)
-    if PACKAGED_YUNET.is_file():
-        try:
-            verify_file(PACKAGED_YUNET, YUNET_SHA256)
-            return PACKAGED_YUNET
-        except ChecksumError as exc:
-            print(f"The packaged YuNet file is damaged ({exc}); trying a download.")
-    cached = work_dir() / "models" / YUNET_FILE
-    if not download_missing and not cached.is_file():
-        raise DetectorUnavailableError(
-            f"no YuNet model at {display_path(cached)} and downloading is off. {_HOW_TO}"
-        )
-    try:
-        return download(url, cached, sha256, progress=progress)
-    except DownloadError as exc:
-        raise DetectorUnavailableError(f"YuNet face detector unavailable: {exc} {_HOW_TO}") from None
-
-
-def describe_yunet_file(path: Path) -> str:
-    """Which release a YuNet file is, by its checksum, for results to say which detector they used."""
-    return KNOWN_YUNET.get(sha256_file(path), f"YuNet from {path.name} (not a release this course knows)")
-
-
+@dataclass
 class YuNetDetector:
-    """OpenCV's YuNet face detector (cv2.FaceDetectorYN): a small CNN that also finds masked faces.
+    """OpenCV's YuNet (a small CNN that also finds masked faces), set for photos: upscale_to is a second pass
+    at that longer side for small faces (merged with the first), and boxes under min_face px go."""
 
-    The defaults are the photo setting (DETECTOR_SETTINGS["photo"]); video uses DETECTOR_SETTINGS["video"].
-    upscale_to: a second pass on the photo grown (or shrunk) to this longer side, for small faces; flip: a
-    pass on the mirror image; their boxes are merged (merge_faces). min_face: narrower boxes are dropped.
-    """
+    model_path: str | Path | None = None
+    score_threshold: float = 0.5
+    max_side: int = MAX_SIDE
+    min_side: int = MIN_SIDE
+    upscale_to: int | None = 800
+    min_face: int = 14
+    name: ClassVar[str] = "YuNet"
 
-    name = "YuNet"
-
-    def __init__(
-        self,
-        model_path: str | Path | None = None,
-        score_threshold: float = PHOTO_SCORE,
-        max_side: int = MAX_SIDE,
-        min_side: int = MIN_SIDE,
-        download_missing: bool = True,
-        flip: bool = False,
-        upscale_to: int | None = UPSCALE_TO,
-        min_face: int = MIN_FACE,
-    ) -> None:
-        if not hasattr(cv2, "FaceDetectorYN"):
-            raise DetectorUnavailableError(
-                f"OpenCV {cv2.__version__} has no FaceDetectorYN (4.5.4 or later has)."
-            )
-        self.model_path = yunet_model_path(model_path, download_missing)
-        self.max_side, self.min_side = max_side, min(min_side, max_side)
-        self.score_threshold, self.flip = score_threshold, flip
-        self.upscale_to, self.min_face = upscale_to, min_face
+    def __post_init__(self) -> None:
+        path = self.model_path = yunet_model_path(self.model_path)
+        self.description = f"YuNet ({path.name})"
         try:
             with quiet_opencv():
-                self.net = cv2.FaceDetectorYN.create(
-                    str(self.model_path), "", (MIN_SIDE, MIN_SIDE), score_threshold
-                )
+                self.net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), self.score_threshold)
         except cv2.error as exc:
-            raise DetectorUnavailableError(
-                f"{self.model_path}: OpenCV cannot load it as a YuNet model "
-                f"({str(exc).strip()[-120:]}). {_HOW_TO}"
-            ) from None
-        self.description = describe_yunet_file(self.model_path)
-
-    def sides(self, width: int, height: int) -> list[tuple[int, int]]:
-        """(min_side, max_side) of each pass: the usual one, and the upscaled one where it differs enough."""
-        passes = [(self.min_side, self.max_side)]
-        longest = max(width, height)
-        if self.upscale_to and longest * detection_scale(width, height, self.max_side, self.min_side) < (
-            0.9 * self.upscale_to
-        ):
-            passes.append((self.upscale_to, self.upscale_to))
-        return passes
+            why = f"OpenCV cannot load it as a YuNet model ({str(exc).strip()[-120:]})"
+            raise DetectorUnavailableError(f"{path}: {why}") from None
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        check_image(image)
-        height, width = image.shape[:2]
-        faces = []
-        for min_side, max_side in self.sides(width, height):
-            faces += detect_faces(self.net, image, max_side, min_side)
-            if self.flip:
-                mirrored = detect_faces(self.net, np.ascontiguousarray(image[:, ::-1]), max_side, min_side)
-                faces += [Face((width - x - w, y, w, h), f.score) for f in mirrored for x, y, w, h in [f.box]]
-        if len(faces) > 1 and (self.flip or self.upscale_to):
-            faces = merge_faces(faces)
+        image = read_image(image)  # a clear error for anything but a picture
+        faces = detect_faces(self.net, image, self.max_side, self.min_side)
+        first_side = max(image.shape[:2]) * detection_scale(image.shape[1], image.shape[0], self.max_side)
+        if self.upscale_to and first_side < 0.9 * self.upscale_to:
+            faces = merge_faces(faces + detect_faces(self.net, image, self.upscale_to, self.upscale_to))
         return [face for face in faces if face.box[2] >= self.min_face]
 
 
 def merge_faces(faces: list[Face], max_overlap: float = 0.3, max_inside: float = 0.6) -> list[Face]:
-    """One box per face when several passes found it: boxes are taken by score, and one that overlaps a
-    taken box (IoU > max_overlap) or lies mostly inside it or around it (> max_inside of the smaller box) is
-    dropped: faces do not nest, but an upscaled pass sometimes boxes the mask or eyes of a large face."""
-    kept: list[Face] = []
-    for face in sorted(faces, key=lambda f: -(f.score or 0.0)):
-        x, y, w, h = face.box
-        clear = True
-        for other in kept:
-            ox, oy, ow, oh = other.box
-            shared = max(0, min(x + w, ox + ow) - max(x, ox)) * max(0, min(y + h, oy + oh) - max(y, oy))
-            if shared > max_overlap * (w * h + ow * oh - shared) or shared > max_inside * min(w * h, ow * oh):
-                clear = False
-                break
-        if clear:
-            kept.append(face)
-    return sorted(kept, key=lambda face: face.box[0])
-
-
-# ----------------------------------------------------------------------------------------------- Haar
-def haar_cascade_file() -> Path | None:
-    """The frontal-face cascade shipped with this OpenCV build, or None (OpenCV 5 main wheels ship none)."""
-    folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
-    if not folder or not hasattr(cv2, "CascadeClassifier"):
-        return None
-    path = Path(folder) / HAAR_FILE
-    return path if path.is_file() else None
+    """One box per face from several passes: best score first; a box overlapping a kept one (IoU above
+    max_overlap, or max_inside of the smaller box: an upscaled pass may box a big face's mask) goes."""
+    faces = sorted(faces, key=lambda face: -(face.score or 0.0))
+    boxes = box_convert(torch.tensor([f.box for f in faces], dtype=torch.float64).view(-1, 4), "xywh", "xyxy")
+    iou, area = box_iou(boxes, boxes), box_area(boxes)[:, None]
+    shared = iou * (area + area.T) / (1 + iou)  # IoU = shared / (a + b - shared), solved for shared
+    clash = (iou > max_overlap) | (shared > max_inside * torch.minimum(area, area.T))
+    kept: list[int] = []
+    for i in range(len(faces)):
+        kept += [] if clash[i, kept].any() else [i]
+    return sorted((faces[i] for i in kept), key=lambda face: face.box[0])
 
 
 class HaarDetector:
@@ -289,78 +148,35 @@ class HaarDetector:
 
     name = "Haar cascade"
 
-    def __init__(self, min_neighbors: int = 5, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> None:
-        path = haar_cascade_file()
-        if path is None:
-            raise DetectorUnavailableError(
-                f"OpenCV {cv2.__version__} ships no Haar cascade (OpenCV 5 removed CascadeClassifier and the "
-                "haarcascade_*.xml files from its main package); pip install 'opencv-python<5' to try it."
-            )
-        self._cascade = cv2.CascadeClassifier(str(path))
-        self.description = f"Haar cascade {HAAR_FILE} (OpenCV {cv2.__version__})"
-        self.min_neighbors, self.max_side, self.min_side = min_neighbors, max_side, min(min_side, max_side)
+    def __init__(self, max_side: int = MAX_SIDE) -> None:
+        folder = Path(getattr(getattr(cv2, "data", None), "haarcascades", "/nowhere"))
+        path = folder / "haarcascade_frontalface_default.xml"
+        if not (hasattr(cv2, "CascadeClassifier") and path.is_file()):
+            why = "OpenCV 5 removed CascadeClassifier and the haarcascade_*.xml files from its main package"
+            fix = "pip install 'opencv-python<5'"
+            raise DetectorUnavailableError(f"OpenCV {cv2.__version__} ships no Haar cascade ({why}): {fix}")
+        self.cascade, self.max_side = cv2.CascadeClassifier(str(path)), max_side
+        self.description = f"Haar cascade {path.name} (OpenCV {cv2.__version__})"
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        check_image(image)
-        height, width = image.shape[:2]
-        scale = detection_scale(width, height, self.max_side, self.min_side)
-        size = (round(width * scale), round(height * scale))
-        gray = cv2.equalizeHist(cv2.cvtColor(cv2.resize(image, size), cv2.COLOR_RGB2GRAY))
-        rows = self._cascade.detectMultiScale(
-            gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(20, 20)
-        )
-        boxes = [clip_box(np.asarray(row, float) / scale, width, height) for row in rows]
+        image = read_image(image)
+        scale = detection_scale(image.shape[1], image.shape[0], self.max_side)
+        gray = cv2.equalizeHist(cv2.cvtColor(cv2.resize(image, None, fx=scale, fy=scale), cv2.COLOR_RGB2GRAY))
+        rows = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(20, 20))
+        boxes = [clip_box(np.asarray(row, float) / scale, image.shape[1], image.shape[0]) for row in rows]
         return sorted((Face(box, None) for box in boxes if box is not None), key=lambda face: face.box[0])
 
 
-# ----------------------------------------------------------------------------------------------- choosing
 DETECTORS = {"yunet": YuNetDetector, "haar": HaarDetector}
 
 
 def make_detector(
     name: str = "yunet", yunet_model: str | Path | None = None, use: str = "photo", **changes: object
 ) -> FaceDetector:
-    """A detector by name ("yunet" or "haar") with the settings for a use ("photo" or "video", see
-    DETECTOR_SETTINGS), changed by keyword; DetectorUnavailableError says why one cannot run."""
-    if name not in DETECTORS:
-        raise ValueError(f"detector {name!r}: expected one of {', '.join(DETECTORS)}")
-    if use not in DETECTOR_SETTINGS:
-        raise ValueError(f"use {use!r}: expected one of {', '.join(DETECTOR_SETTINGS)}")
+    """A detector by name (a DETECTORS key) with the settings for a use (a DETECTOR_SETTINGS key), changed
+    by keyword; DetectorUnavailableError says why one cannot run."""
+    for what, value, allowed in (("detector", name, DETECTORS), ("use", use, DETECTOR_SETTINGS)):
+        if value not in allowed:
+            raise ValueError(f"{what} {value!r}: expected one of {', '.join(allowed)}")
     settings = DETECTOR_SETTINGS[use] | changes
-    if name == "yunet":
-        return YuNetDetector(yunet_model, **settings)  # type: ignore[arg-type]
-    return HaarDetector(max_side=settings["max_side"], min_side=settings["min_side"])  # type: ignore[arg-type]
-
-
-def available_detectors(
-    yunet_model: str | Path | None = None,
-) -> tuple[dict[str, FaceDetector], dict[str, str]]:
-    """Every detector that runs here, and for the others the reason: for side-by-side comparisons."""
-    ready, missing = {}, {}
-    for name in DETECTORS:
-        try:
-            ready[name] = make_detector(name, yunet_model)
-        except DetectorUnavailableError as exc:
-            missing[name] = str(exc)
-    return ready, missing
-
-
-def default_detector(yunet_model: str | Path | None = None, verbose: bool = True) -> FaceDetector | None:
-    """YuNet; else the Haar cascade; else None, meaning "classify the whole image". Each fallback is said."""
-    say = print if verbose else (lambda *args: None)
-    try:
-        detector: FaceDetector = YuNetDetector(yunet_model)
-    except DetectorUnavailableError as exc:
-        say(exc)
-        try:
-            detector = HaarDetector()
-        except DetectorUnavailableError as haar_exc:
-            say(haar_exc)
-            say(
-                "No face detector available: each image is classified as a whole "
-                "(fine for face photos, not for scenes)."
-            )
-            return None
-        say("Falling back to the Haar cascade: it misses many masked faces; YuNet is better.")
-    say(f"Face detector: {detector.description}")
-    return detector
+    return YuNetDetector(yunet_model, **settings) if name == "yunet" else HaarDetector(settings["max_side"])

@@ -1,11 +1,5 @@
-"""Grad-CAM (Selvaraju et al., 2017): where in the face does the model look?
-
-Lesson 08 writes `grad_cam` (a forward hook and one gradient) and this module keeps an identical copy
-(tests/test_lesson_code.py). The last convolutional feature maps keep a coarse picture of the face (5 x 5
-cells for MobileNetV2 at 160 px); weighting each map by how much it raises the class's score, and keeping the
-positive sum, shows which cells drove the answer. The helpers below pick the layer and paint the maps over the
-pictures.
-"""
+"""Grad-CAM (Selvaraju et al., 2017), written in lesson 08: where in the face does the model look? The last
+convolutional maps, weighted by how much each raises the class's score, show which cells drove the answer."""
 
 from __future__ import annotations
 

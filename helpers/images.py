@@ -3,22 +3,25 @@ clearly why not."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from helpers.downloads import looks_like_html
+
 # Names that operating systems and archivers leave behind; never images.
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "__macosx", ".ipynb_checkpoints"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
 class ImageLoadError(ValueError):
     """Raised with the file and the reason, instead of a NoneType error deep inside PIL or OpenCV."""
 
     def __init__(self, path: str | Path, reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
+        self.path, self.reason = str(path), reason
         super().__init__(f"{path}: {reason}")
 
 
@@ -28,75 +31,53 @@ def is_junk(path: Path) -> bool:
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """Every mode PIL can open (RGBA, P, L, 1, CMYK, I;16, I, F) becomes 8-bit RGB."""
-    if image.mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:
+    """Every mode PIL can open (RGBA, P, L, 1, CMYK, 16-bit, 32-bit, float) becomes 8-bit RGB."""
+    if image.mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:  # convert() would clip them at 255
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
-        values = np.clip(values / top * 255.0, 0, 255).astype(np.uint8)
-        return Image.fromarray(values, mode="L").convert("RGB")
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"}:
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-        return background
+        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:  # onto white
+        white = Image.new("RGBA", image.size, "white")
+        return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
     return image.convert("RGB")
 
 
 def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
-    """Decode image bytes to an upright RGB image; raise ImageLoadError with a reason a person understands.
-
-    The upright size of the original is kept in ``image.info["original_size"]`` for scan reports.
-    """
+    """Decode image bytes to an upright RGB image; raise ImageLoadError with a reason a person understands."""
     if not data:
         raise ImageLoadError(name, "empty file (0 bytes)")
     try:
         image = Image.open(io.BytesIO(data))
-        width, height = image.size
         image.load()
     except UnidentifiedImageError:
-        head = data[:64].lstrip().lower()
-        hint = " (it is an HTML page, not an image)" if head.startswith((b"<!doctype", b"<html")) else ""
+        hint = " (it is an HTML page, not an image)" if looks_like_html(data) else ""
         raise ImageLoadError(name, f"not an image file PIL can read{hint}") from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError(name, f"image too large to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(name, f"corrupt or truncated image ({exc})") from None
-    try:
-        if image.getexif().get(0x0112, 1) in {5, 6, 7, 8}:  # EXIF says rotate by 90 degrees
-            width, height = height, width
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # noqa: BLE001 - a broken EXIF block must not cost us an otherwise good image
-        pass
-    rgb = _to_rgb(image)
-    rgb.info["original_size"] = (width, height)
-    return rgb
+    with contextlib.suppress(Exception):  # a broken EXIF block must not cost us an otherwise good image
+        image = ImageOps.exif_transpose(image)  # phone photos: stored sideways, EXIF says how to turn them
+    return _to_rgb(image)
 
 
 def load_rgb(path: str | Path) -> Image.Image:
     """Open an image file as upright 8-bit RGB, whatever its extension, mode or EXIF orientation."""
     path = Path(path)
-    if not path.exists():
-        raise ImageLoadError(path, "no such file")
-    if path.is_dir():
-        raise ImageLoadError(path, "is a folder, expected an image file")
+    if not path.exists() or path.is_dir():
+        raise ImageLoadError(path, "is a folder, expected an image file" if path.exists() else "no such file")
     return decode_rgb(path.read_bytes(), path)
 
 
 def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
-    """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not."""
-    if isinstance(source, Image.Image):
-        return np.asarray(source.convert("RGB"))
-    if isinstance(source, np.ndarray):
-        return _array_to_rgb(source)
-    if isinstance(source, str | Path):
-        return np.asarray(load_rgb(source))
-    raise TypeError(f"expected an image path, a PIL image or a numpy array, got {type(source).__name__}")
+    """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not.
 
-
-def _array_to_rgb(array: np.ndarray) -> np.ndarray:
-    """Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
-    shape = f"array of shape {array.shape} and dtype {array.dtype}"
+    Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
+    if isinstance(source, Image.Image | str | Path):
+        return np.asarray(source.convert("RGB") if isinstance(source, Image.Image) else load_rgb(source))
+    if not isinstance(source, np.ndarray):
+        raise TypeError(f"expected an image path, a PIL image or a numpy array, got {type(source).__name__}")
+    shape, array = f"array of shape {source.shape} and dtype {source.dtype}", source
     if array.ndim == 2:
         array = array[:, :, None].repeat(3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4) or array.size == 0:
@@ -112,16 +93,10 @@ def _array_to_rgb(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array[:, :, :3])
 
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
-
 def image_files(folder: str | Path) -> list[Path]:
     """The images in a folder (not its subfolders), by name; junk like .DS_Store is left out."""
-    folder = Path(folder)
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_junk(p)
-    )
-    if not files:
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not is_junk(p))
+    if not (files := [p for p in files if p.is_file()]):
         raise ImageLoadError(
             folder, f"a folder with no images (expected files ending {', '.join(sorted(IMAGE_SUFFIXES))})"
         )
@@ -131,9 +106,8 @@ def image_files(folder: str | Path) -> list[Path]:
 def read_images(path: str | Path) -> list[tuple[str, np.ndarray]]:
     """(name, RGB array) for one image file, or for every readable image in a folder. A bad single file
     raises ImageLoadError; in a folder, unreadable files are reported and skipped, the others still count."""
-    path = Path(path)
-    if not path.is_dir():
-        return [(path.name, read_image(path))]
+    if not Path(path).is_dir():
+        return [(Path(path).name, read_image(path))]
     images = []
     for file in image_files(path):
         try:

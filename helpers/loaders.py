@@ -1,16 +1,9 @@
-"""Feeding batches to a model: the Dataset, DataLoaders, augmentation and samplers the lessons write.
-
-`FaceDataset` and `make_loaders` are written in lesson 01, `class_weights`, `batch_augmentation` and
-`AugmentOnDevice` in lesson 04, `balanced_sampler` in lesson 09; they are kept identical here (a test checks)
-because fit() trains with them. Lesson 01's transforms augment one image at a time; lesson 04's
-`batch_augmentation` draws the same ranges per image for a whole batch at once (kornia), which is faster on a
-CPU and runs on the GPU.
-"""
+"""Feeding batches to a model: the Dataset, DataLoaders, augmentation and samplers lessons 01, 04 and 09
+write (kept identical here, a test checks, because fit() trains with them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 import kornia.augmentation as K
 import torch
@@ -18,10 +11,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler, default_collate
 
 from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
+from helpers.data import CourseData
 from helpers.preprocess import AUGMENTATION, Augmentation, eval_transform, train_transform
-
-if TYPE_CHECKING:  # for type hints only: predicting must not import the data scanner
-    from helpers.data import CourseData
 
 
 # Kept identical in notebooks/01_data_loaders_and_augmentation.ipynb (the lesson writes it).
@@ -53,7 +44,6 @@ def make_loaders(data: CourseData, batch_size: int = 64, num_workers: int = 0) -
     return loaders
 
 
-# ----------------------------------------------------------------------------------------------- lesson 04
 # Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
 def class_weights(labels: torch.Tensor, n_classes: int = len(CLASS_NAMES)) -> torch.Tensor:
     """Inverse class frequency, averaging 1 over the images: each class weighs the same in total."""
@@ -92,9 +82,7 @@ class AugmentOnDevice:
 
 
 class SeededEpochs:
-    """Batches for one epoch per pass, each pass seeded from (seed, epoch): the shuffle (the DataLoader's
-    generator), the augmentation and dropout (torch's global generator). So a run resumed after epoch k
-    repeats what the uninterrupted run did."""
+    """One epoch of batches per pass, its shuffle, augmentation and dropout seeded from (seed, epoch)."""
 
     def __init__(self, batches: Iterable, generator: torch.Generator, seed: int = 0) -> None:
         self.batches, self.generator, self.seed = batches, generator, seed
@@ -110,7 +98,6 @@ class SeededEpochs:
         yield from self.batches
 
 
-# ----------------------------------------------------------------------------------------------- lesson 09
 # Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
 def balanced_sampler(
     labels: list[torch.Tensor], generator: torch.Generator | None = None
@@ -121,9 +108,8 @@ def balanced_sampler(
     return WeightedRandomSampler(weights, num_samples=len(weights), replacement=True, generator=generator)
 
 
-# ----------------------------------------------------------------------------------------------- evaluation
 def _channels_last(items: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack a batch in the memory layout the app's eval_batch gives, so a model answers both bit for bit."""
+    """A batch in the memory layout the app's batches have, so a model answers both bit for bit."""
     images, labels = default_collate(items)
     return images.contiguous(memory_format=torch.channels_last), labels
 

@@ -1,9 +1,5 @@
-"""Test-set numbers a learner can trust: accuracy, confusion matrix, per-class precision, recall and F1.
-
-`confusion_matrix`, `per_class_metrics` and `wilson_interval` are written in lesson 05, `balanced_accuracy`
-in lesson 09, and kept identical here (tests/test_lesson_code.py); ClassificationReport packages them for
-the command line's JSON and for printing.
-"""
+"""Test-set numbers a learner can trust, as lessons 05 and 09 write them; ClassificationReport packages them
+for the command line's JSON."""
 
 from __future__ import annotations
 
@@ -77,16 +73,6 @@ class ClassificationReport:
             "per_class": self.per_class(),
             "confusion_matrix": self.matrix.tolist(),
         }
-
-    def __str__(self) -> str:
-        lines = [f"{'class':<10} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>9}"]
-        for name, row in self.per_class().items():
-            lines.append(
-                f"{name:<10} {row['precision']:>9.3f} {row['recall']:>9.3f} {row['f1']:>9.3f} "
-                f"{row['support']:>9}"
-            )
-        lines.append(f"accuracy {self.accuracy:.2%} on {int(self.matrix.sum())} images")
-        return "\n".join(lines)
 
 
 # Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).

@@ -1,20 +1,10 @@
-"""The course's models, as lessons 02 and 03 write them, and a way to build them by name.
-
-Every model has two parts: ``features`` (layers that turn an image into a vector, ending in pooling) and
-``head`` (the layers that turn the vector into two class scores). Transfer learning freezes ``features``;
-fit() then runs the frozen layers once per image instead of every epoch (lesson 03).
-
-`conv_block`, `init_weights` and `SmallCNN` are written in lesson 02, `new_classifier` and
-`frozen_backbone_classifier` in lesson 03; this module keeps identical copies (a test checks) so that later
-lessons, the CLIs and checkpoints can build the same models.
-"""
+"""The course's models as lessons 02 and 03 write them, built by name: ``features`` (image -> vector, frozen
+in transfer learning, so fit() runs them once per image) and a ``head`` (vector -> class scores)."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 import torchvision
@@ -24,8 +14,6 @@ from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
 from helpers.weights import ensure_weights_file, imagenet_description, imagenet_weights
 
 BACKBONES: tuple[str, ...] = ("cnn", "vgg16", "mobilenet_v2")
-RANDOM_INIT = "random initialisation (not pretrained)"
-FROM_SCRATCH = "random initialisation (trained from scratch)"
 
 
 # ----------------------------------------------------------------------------------------------- lesson 02
@@ -90,15 +78,6 @@ def frozen_backbone_classifier(net: nn.Module, head: nn.Module) -> nn.Sequential
     return nn.Sequential(OrderedDict(features=features, head=head))
 
 
-# ----------------------------------------------------------------------------------------------- by name
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Random initial weights from seed, leaving the random numbers of the rest of the notebook alone."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
 def _network(backbone: str, pretrained: bool) -> tuple[nn.Module, nn.Module]:
     """torchvision's network, built by torchvision's weights API (ImageNet weights if pretrained, else
     weights=None: random), and the new head lesson 03 gives it."""
@@ -112,66 +91,58 @@ def _network(backbone: str, pretrained: bool) -> tuple[nn.Module, nn.Module]:
 
 
 def build_model(backbone: str, pretrained: bool = True, seed: int = 0, **options: object) -> nn.Module:
-    """A fresh course model by name, labelled with where its weights came from (``model.weights``).
-
-    vgg16 / mobilenet_v2 with pretrained=True are built with torchvision's ImageNet weights (`weights=`, the
-    file checked by sha256, or WeightsUnavailableError) and their features frozen; pretrained=False is an
-    honest random start, frozen the same way (for rebuilding checkpoints, timing and comparison). The same
-    seed gives the same start."""
+    """A fresh course model by name, labelled with where its weights came from (``model.weights``): ImageNet
+    weights (sha256-checked, or WeightsUnavailableError) or an honest random start; a seed gives one start."""
     if backbone not in BACKBONES:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(BACKBONES)}")
     if backbone == "cnn" and pretrained:
         raise ValueError("backbone='cnn' is trained from scratch: there are no pretrained weights")
     classes = int(options.pop("classes", len(CLASS_NAMES)))  # type: ignore[call-overload]
-    with seeded(seed):
+    with torch.random.fork_rng(devices=[]):  # the seed's weights; the notebook's random numbers untouched
+        torch.manual_seed(seed)
         if backbone == "cnn":
-            model, weights = SmallCNN(**options), FROM_SCRATCH
+            model, weights = SmallCNN(**options), "random initialisation (trained from scratch)"
         else:
             net, head = _network(backbone, pretrained)
             model = frozen_backbone_classifier(net, head)
-            weights = imagenet_description(backbone) if pretrained else RANDOM_INIT
-        if classes != len(CLASS_NAMES):
-            set_output_classes(model, classes)
+            weights = (
+                imagenet_description(backbone) if pretrained else "random initialisation (not pretrained)"
+            )
+        if classes != len(CLASS_NAMES):  # the three-class mode: a new last layer, one output per class
+            if classes != len(ALL_CLASS_NAMES):
+                raise ValueError(f"classes={classes!r}: expected 2 or 3")
+            model.head[-1] = nn.Linear(model.head[-1].in_features, classes)
             options["classes"] = classes  # saved with the checkpoint, so it is rebuilt the same
     model.backbone, model.weights, model.options = backbone, weights, dict(options)
-    model.class_names = CLASS_NAMES if classes == len(CLASS_NAMES) else ALL_CLASS_NAMES[:classes]
+    model.class_names = ALL_CLASS_NAMES[:classes]  # mask, no_mask (, incorrect)
     return model
-
-
-def set_output_classes(model: nn.Module, classes: int) -> None:
-    """The three-class mode: the head's last layer gets one output per class (newly initialised)."""
-    last = model.head[-1]
-    if not isinstance(last, nn.Linear) or classes not in (2, 3):
-        raise ValueError(f"classes={classes!r}: expected 2 or 3, for a head ending in a Linear layer")
-    model.head[-1] = nn.Linear(last.in_features, classes)
 
 
 def unfreeze_last_blocks(model: nn.Module, blocks: int) -> None:
     """Fine-tuning (stage 2): the last `blocks` layers of the features learn again, with the head."""
     layers = [layer for layer in model.features if any(True for _ in layer.parameters())]
+    if not isinstance(blocks, int) or not 0 <= blocks <= len(layers):
+        raise ValueError(f"fine_tune_blocks={blocks!r}: expected a whole number from 0 to {len(layers)}")
     for layer in layers[len(layers) - blocks :] if blocks else []:
         layer.requires_grad_(True)
 
 
-# ----------------------------------------------------------------------------------------------- facts
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """(all, trainable) parameter counts."""
     params = list(model.parameters())
     return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
 
 
-def inference_ms_per_image(
-    model: nn.Module, image_size: int, batch_size: int = 16, repeats: int = 2
-) -> float:
-    """Forward-pass cost per image on the CPU in a batch: what prediction and feature extraction will cost."""
+def inference_ms_per_image(model: nn.Module, image_size: int) -> float:
+    """Forward-pass cost per image on the CPU in a batch of 16: what prediction and feature extraction take"""
     was_training = model.training
     model.eval()
-    batch = torch.randn(batch_size, 3, image_size, image_size).contiguous(memory_format=torch.channels_last)
+    batch = torch.randn(16, 3, image_size, image_size).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         model(batch[:2])  # warm-up: the first call allocates and picks kernels
         start = time.perf_counter()
-        for _ in range(repeats):
+        for _ in range(2):
             model(batch)
-        seconds = (time.perf_counter() - start) / repeats
+        seconds = (time.perf_counter() - start) / 2
     model.train(was_training)
-    return 1000 * seconds / batch_size
+    return 1000 * seconds / 16

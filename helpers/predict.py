@@ -21,71 +21,56 @@ from helpers.checkpoints import CheckpointError
 from helpers.constants import FACE_MARGIN
 from helpers.faces import DETECTORS, DetectorUnavailableError, FaceDetector, make_detector
 from helpers.images import ImageLoadError, image_files, read_image
-from helpers.inference import MaskModel, classify_faces, load_mask_model, predict_image, with_all_classes
+from helpers.inference import MaskModel, Prediction, classify_faces, load_mask_model, predict_image
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
-    parser.add_argument(
-        "--model", required=True, type=Path, help="a checkpoint saved by fit() / helpers.train"
-    )
-    parser.add_argument(
-        "--faces",
-        action="store_true",
-        help="also find every face (YuNet's photo setting: small faces too) and classify each",
-    )
-    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
-    parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
-    )
-    parser.add_argument(
-        "--margin", type=float, default=FACE_MARGIN, help="face crop margin (share of the box)"
-    )
-    return parser.parse_args(argv)
+def face_margin(text: str) -> float:
+    """--margin: a share of the face box added on each side, 0 (the box alone) to 1 (three times as wide)."""
+    if not 0 <= float(text) <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected a share of the face box from 0 to 1")
+    return float(text)
 
 
 def inputs(paths: list[Path]) -> Iterator[Path]:
     """Files as given; a folder stands for its images (a folder without images stays, to be reported)."""
     for path in paths:
-        if path.is_dir():
-            try:
-                yield from image_files(path)
-            except ImageLoadError:
-                yield path
-        else:
+        try:
+            yield from image_files(path) if path.is_dir() else [path]
+        except ImageLoadError:
             yield path
+
+
+def answer(prediction: Prediction) -> dict:
+    """One answer's JSON: label and probability, and for a face its box and the detector's score."""
+    line = {"label": prediction.label, "probability": round(prediction.probability, 4)}
+    if prediction.box is None:
+        return line
+    score = prediction.detector_score
+    return {"box": list(prediction.box)} | line | {"score": None if score is None else round(score, 4)}
 
 
 def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, margin: float) -> dict:
     image = read_image(path)
-    (whole,) = with_all_classes(model, image, [predict_image(image, model, detector=None)])
-    line = {"path": str(path), "label": whole.label, "probability": round(whole.probability, 4)}
+    line = {"path": str(path)} | answer(predict_image(image, model, detector=None))  # the whole image
     if detector is not None:
-        line["faces"] = [
-            {
-                "box": list(face.box or ()),
-                "label": face.label,
-                "probability": round(face.probability, 4),
-                "score": None if face.detector_score is None else round(face.detector_score, 4),
-            }
-            for face in with_all_classes(model, image, classify_faces(image, model, detector, margin), margin)
-        ]
+        line["faces"] = [answer(face) for face in classify_faces(image, model, detector, margin)]
     return line
 
 
-def _reason(path: Path, exc: Exception) -> str:
-    if path.is_dir():
-        return "a folder with no images"
-    return exc.reason if isinstance(exc, ImageLoadError) else str(exc)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
+    parser.add_argument("--model", required=True, type=Path, help="checkpoint saved by fit() / helpers.train")
+    help_faces = "also find every face (YuNet's photo setting: small faces too) and classify each"
+    parser.add_argument("--faces", action="store_true", help=help_faces)
+    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
+    help_yunet = "YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
+    parser.add_argument("--yunet-model", type=Path, help=help_yunet)
+    help_margin = "face crop margin, 0-1 (share of the box)"
+    parser.add_argument("--margin", type=face_margin, default=FACE_MARGIN, help=help_margin)
+    args = parser.parse_args(argv)
     try:
-        with contextlib.redirect_stdout(
-            sys.stderr
-        ):  # loading messages on stderr: stdout holds only JSON lines
+        with contextlib.redirect_stdout(sys.stderr):  # loading messages on stderr: stdout holds only JSON
             model = load_mask_model(args.model, device="cpu")
             detector = make_detector(args.detector, args.yunet_model) if args.faces else None
     except (CheckpointError, DetectorUnavailableError, ValueError) as exc:
@@ -96,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             line = predict_one(path, model, detector, args.margin)
         except (ImageLoadError, ValueError, OSError) as exc:
-            line = {"path": str(path), "error": _reason(path, exc)}
-            failed += 1
+            why = "a folder with no images" if path.is_dir() else getattr(exc, "reason", str(exc))
+            line, failed = {"path": str(path), "error": why}, failed + 1
         print(json.dumps(line), flush=True)
     return 1 if failed else 0
 

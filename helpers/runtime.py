@@ -12,8 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import cv2
+import matplotlib
 import numpy as np
 import torch
+import torchvision
+from tqdm.auto import tqdm
+from tqdm.std import tqdm as text_tqdm
 
 KAGGLE_INPUT = Path("/kaggle/input")
 KAGGLE_WORKING = Path("/kaggle/working")
@@ -31,8 +36,7 @@ def project_root() -> Path | None:
 
 
 def display_path(path: Path) -> str:
-    """A path as a reader should see it, never this machine's folders: relative to the work folder or the
-    checkout (checkpoints/cnn.pt), else the file or folder's own name (a dataset, a photo of yours)."""
+    """A path as a reader should see it: relative to the work folder or the checkout, else its own name."""
     path = Path(path)
     for base in (work_dir(), project_root()):
         if base is not None and path.is_absolute() and path.is_relative_to(base):
@@ -41,19 +45,13 @@ def display_path(path: Path) -> str:
 
 
 def work_dir() -> Path:
-    """A writable folder for caches, demo data, checkpoints and results.
-
-    Order: MASK_WORK_DIR, then /kaggle/working (Kaggle's input is read-only), then outputs/ in the checkout,
-    then ~/.cache/face-mask-course.
-    """
+    """A writable folder: MASK_WORK_DIR, else /kaggle/working, else the checkout's outputs/, else ~/.cache."""
+    root = project_root()
     if os.environ.get("MASK_WORK_DIR"):
         path = Path(os.environ["MASK_WORK_DIR"]).expanduser()
-    elif KAGGLE_WORKING.is_dir():
-        path = KAGGLE_WORKING
-    elif project_root() is not None:
-        path = project_root() / "outputs"
     else:
-        path = Path.home() / ".cache" / "face-mask-course"
+        path = KAGGLE_WORKING if KAGGLE_WORKING.is_dir() else None
+        path = path or (root / "outputs" if root else Path.home() / ".cache" / "face-mask-course")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -69,63 +67,36 @@ def pick_device() -> torch.device:
     """cuda, then Apple's mps, then cpu: the fastest device the machine has."""
     if torch.cuda.is_available():
         return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
 
 
 def describe_environment() -> dict[str, str]:
-    """Versions and hardware, printed at the top of each notebook so results say where they came from."""
-    import cv2
-    import matplotlib
-    import torchvision
-
-    device = pick_device()
-    info = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "numpy": np.__version__,
-        "opencv": cv2.__version__,
-        "matplotlib": matplotlib.__version__,
-        "device": str(device),
-        "cpu_threads": str(torch.get_num_threads()),
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
+    """Versions and hardware, so results say where they came from."""
+    info = {"python": sys.version.split()[0], "platform": platform.platform(), "opencv": cv2.__version__}
+    info |= {module.__name__: module.__version__ for module in (torch, torchvision, np, matplotlib)}
+    info |= {"device": str(pick_device()), "cpu_threads": str(torch.get_num_threads())}
+    return info | ({"gpu": torch.cuda.get_device_name(0)} if torch.cuda.is_available() else {})
 
 
 def print_environment() -> None:
-    for key, value in describe_environment().items():
-        print(f"{key:>12}: {value}")
+    """The versions and hardware at the top of each notebook."""
+    print("\n".join(f"{key:>12}: {value}" for key, value in describe_environment().items()))
 
 
 def record_result(notebook: str, results: dict, headline: str = "") -> None:
-    """Save a notebook's headline numbers, with the hardware and versions they came from, so `make run`
-    can print one short table of the course (a lesson's headline: a few words, "test accuracy 99.5 % of 613")
-    and tests/test_lesson_results.py can check them. Returns nothing: it is a lesson's last call, and a
-    notebook would show the file's path as the cell's output."""
-    folder = work_dir() / "results"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{notebook}.json"
+    """A notebook's headline numbers with the hardware they came from, for `make run`'s table (no return
+    value: it is a lesson's last call, and a notebook would show it)."""
     environment = {**describe_environment(), "quick_mode": str(quick_mode())}
     environment.pop("platform")
     record = {**results, "headline": headline, "environment": environment, "recorded_at": time.time()}
-    path.write_text(json.dumps(record, indent=2, default=str))
+    (work_dir() / "results").mkdir(exist_ok=True)
+    (work_dir() / "results" / f"{notebook}.json").write_text(json.dumps(record, indent=2, default=str))
 
 
 def progress(iterable: Iterable | None = None, **kwargs: Any) -> Any:
-    """tqdm's bar: a widget in JupyterLab; plain text where a saved notebook must show how the bar ended
-    (`make run` sets MASK_TEXT_BARS=1: a saved widget keeps only its first state, 0 %). There a bar that
-    removes itself when done (leave=False, one per epoch) is not drawn: its end state is nothing."""
+    """tqdm's bar: a widget in JupyterLab; text where a saved notebook must show how it ended (make run sets
+    MASK_TEXT_BARS=1), and there a bar that removes itself (leave=False) is not drawn at all."""
     if os.environ.get("MASK_TEXT_BARS"):
-        from tqdm.std import tqdm
-
         hidden = kwargs.pop("disable", False) or kwargs.get("leave") is False
-        return tqdm(iterable, file=sys.stdout, disable=hidden, **kwargs)
-    from tqdm.auto import tqdm
-
+        return text_tqdm(iterable, file=sys.stdout, disable=hidden, **kwargs)
     return tqdm(iterable, **kwargs)

@@ -1,9 +1,6 @@
-"""Splitting without leaks: copies of a photo stay together, and the split depends only on file contents.
-
-A random split of face datasets leaks: many hold the same photo twice, re-encoded, resized or recoloured, and
-a model tested on a copy of a training image looks better than it is. duplicate_groups finds identical files
-(same sha1) and near-identical images (perceptual dHash), and assign_splits deals whole groups.
-"""
+"""Splitting without leaks. Face datasets hold the same photo twice (re-encoded, resized, recoloured), and a
+model tested on a copy of a training image looks better than it is: duplicate_groups finds identical files
+(sha1) and near-identical images (perceptual dHash), assign_splits deals whole groups by a content hash."""
 
 from __future__ import annotations
 
@@ -33,16 +30,14 @@ _BIT_COUNT = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.ui
 
 
 def near_pairs(hashes: list[int], max_bits: int = 2, block: int = 512) -> list[tuple[int, int]]:
-    """Every pair (i < j) of 64-bit hashes at most max_bits apart. All pairs are compared: XOR, then the
-    differing bits counted byte by byte, a block of rows at a time so memory stays small (4,000 images:
-    under a second)."""
-    values = np.array(hashes, dtype=np.uint64)
-    pairs = []
+    """Every pair (i < j) of 64-bit hashes at most max_bits apart, all pairs compared a block of rows at a
+    time so memory stays small (4,000 images: under a second)."""
+    values, pairs = np.array(hashes, dtype=np.uint64), []
     for start in range(0, len(values), block):
         xor = values[start : start + block, None] ^ values[None, :]
         bits = _BIT_COUNT[xor.view(np.uint8)].reshape(*xor.shape, 8).sum(axis=-1)
-        rows, columns = np.nonzero(bits <= max_bits)
-        pairs += [(int(r) + start, int(c)) for r, c in zip(rows, columns, strict=True) if r + start < c]
+        close = np.argwhere(np.triu(bits <= max_bits, start + 1)) + (start, 0)  # column > row: each pair once
+        pairs += [(int(i), int(j)) for i, j in close]
     return pairs
 
 
@@ -53,14 +48,12 @@ def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> l
 
     def find(i: int) -> int:
         while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
+            parent[i] = i = parent[parent[i]]
         return i
 
     first_by_sha: dict[str, int] = {}
-    for i, digest in enumerate(sha1):
-        parent[find(i)] = find(first_by_sha.setdefault(digest, i))
-    for i, j in near_pairs(hashes, max_bits):
+    same_file = [(i, first_by_sha.setdefault(digest, i)) for i, digest in enumerate(sha1)]
+    for i, j in same_file + near_pairs(hashes, max_bits):
         parent[find(i)] = find(j)
     return [find(i) for i in range(len(sha1))]
 
@@ -68,24 +61,17 @@ def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> l
 def assign_splits(
     labels: list[str], groups: list[int], keys: list[str], fractions: tuple[float, ...] = SPLIT_FRACTIONS
 ) -> list[str]:
-    """Stratified, leak-free, stable split: whole groups are dealt in the order of a hash of their content.
-
-    Each group goes to the first split (train, val, test) whose quota for the group's class is not full yet.
-    The order depends only on file contents (keys: e.g. sha1), so it is the same on every machine and run.
-    """
+    """Stratified, leak-free, stable split: whole groups are dealt in the order of a hash of their content
+    (keys: e.g. sha1), so it is the same on every machine and run. Each group goes to the first split
+    (train, val, test) whose quota for the group's class is not full yet."""
     members: dict[int, list[int]] = defaultdict(list)
     for i, group in enumerate(groups):
         members[group].append(i)
-    totals = Counter(labels)
+    totals, filled, result = Counter(labels), Counter(), [""] * len(labels)
     quota = {
-        (split, label): fraction * totals[label]
-        for split, fraction in zip(SPLITS, fractions, strict=True)
-        for label in totals
+        (s, label): f * totals[label] for s, f in zip(SPLITS, fractions, strict=True) for label in totals
     }
-    filled: Counter = Counter()
-    result = [""] * len(labels)
-    order = sorted(members.values(), key=lambda idx: stable_hash(min(keys[i] for i in idx)))
-    for idx in order:
+    for idx in sorted(members.values(), key=lambda idx: stable_hash(min(keys[i] for i in idx))):
         label = Counter(labels[i] for i in idx).most_common(1)[0][0]
         split = next(
             (s for s in SPLITS[:-1] if filled[(s, label)] + len(idx) / 2 <= quota[(s, label)]), "test"

@@ -1,13 +1,9 @@
-"""Command line training for scripts and Kaggle batch runs; the same code the notebooks call.
+"""Command line training for scripts and Kaggle batch runs (options: docs/cli.md); the notebooks' code.
 
-    python -m helpers.train --data DIR --model mobilenet_v2 --epochs 15 --out checkpoints/mobilenet_v2.pt
-    python -m helpers.train --data faces/ --data scenes/ --out both.pt   (several datasets, trained together)
+    python -m helpers.train --data faces/ --data scenes/ --model mobilenet_v2 --out both.pt
 
-Each dataset (every --data folder, or each one inside a folder holding several: helpers.data.find_all_data)
-is loaded and split on its own; fit() trains on them together (a ConcatDataset). Validation and test metrics
-are given per dataset, by folder name, and overall. Prints progress on stderr, then one JSON object on stdout.
-Bad input (a missing folder, an unknown layout, unavailable weights) prints one line starting with "error:"
-and exits with status 2.
+Each dataset is split on its own and fit() trains on them together; stdout gets one JSON object with the
+metrics per dataset and overall, stderr the progress; bad input prints one "error:" line and exits with 2.
 """
 
 from __future__ import annotations
@@ -17,85 +13,77 @@ import contextlib
 import json
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
+import numpy as np
 from torch import nn
 
-from helpers.checkpoints import CheckpointError
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
-from helpers.data import CourseData, DataLayoutError, dataset_names, find_all_data, load_course_data
-from helpers.evaluation import evaluate, held_out_answers, size_reports, summary
+from helpers.data import CourseData, SplitData, dataset_names, find_all_data, load_course_data
+from helpers.evaluation import Predictions, evaluate, held_out_answers
 from helpers.inference import load_mask_model
 from helpers.metrics import ClassificationReport
 from helpers.models import BACKBONES, build_model, unfreeze_last_blocks
 from helpers.runtime import describe_environment, pick_device, seed_everything
 from helpers.samples import run_photo_checks
+from helpers.scenes import SIZE_BUCKETS
 from helpers.training import BALANCE_CHOICES, default_checkpoint, fit, recipe
 from helpers.weights import WeightsUnavailableError
 
-SEVERAL_DEGRADE = 0.3
+# Several datasets: each (dataset, class) pair is drawn equally often and 30 % of the views look like small
+# crowd-photo faces; both raised balanced accuracy on the scene validation faces (README).
+SEVERAL = {"balance": "sampler", "degrade": 0.3}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        action="append",
-        help="dataset folder; repeat to train on several (default: MASK_DATA_DIR, Kaggle input, data/, demo)",
-    )
-    parser.add_argument(
-        "--classes",
-        type=int,
-        choices=(2, 3),
-        default=2,
-        help="2: mask / no mask (masks worn wrong are reported aside); 3: also learn 'incorrect' (scenes)",
-    )
-    parser.add_argument(
-        "--model", choices=BACKBONES, default="mobilenet_v2", help="backbone (default mobilenet_v2)"
-    )
-    parser.add_argument("--epochs", type=int, help="epochs (default: the backbone's recipe)")
-    parser.add_argument(
-        "--out", type=Path, help="best checkpoint path (default: <work dir>/checkpoints/<model>.pt)"
-    )
-    parser.add_argument(
-        "--image-size", type=int, help="pixels (default: the recipe's: cnn 64, vgg16 128, mobilenet_v2 160)"
-    )
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument(
-        "--balance",
-        choices=BALANCE_CHOICES,
-        help="class weights in the loss (default for one dataset), a sampler drawing every (dataset, class) "
-        "pair equally often (default for several datasets), or none",
-    )
-    parser.add_argument("--lr", type=float)
-    parser.add_argument(
-        "--degrade",
-        type=float,
-        help=f"share of augmented images shrunk to 12-40 px and back, then JPEG-compressed (default 0; "
-        f"{SEVERAL_DEGRADE} for several datasets)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--fine-tune-blocks", type=int, default=0, help="also train the backbone's last N blocks"
-    )
-    parser.add_argument(
-        "--no-pretrained", action="store_true", help="random start for vgg16/mobilenet_v2 (honestly labelled)"
-    )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue from <out>.resume.pt after an interruption"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="a small subset of the data, to check the pipeline"
-    )
+    add = parser.add_argument
+    add("--data", action="append", help="dataset folder; repeat for several (default: the lessons' data)")
+    add("--classes", type=int, choices=(2, 3), default=2, help="3: also learn 'incorrect' (from scene data)")
+    add("--model", choices=BACKBONES, default="mobilenet_v2", help="backbone (default mobilenet_v2)")
+    add("--epochs", type=int, help="epochs (default: the backbone's recipe)")
+    add("--out", type=Path, help="best checkpoint path (default: <work dir>/checkpoints/<model>.pt)")
+    add("--image-size", type=int, help="pixels (default: the recipe's: cnn 64, vgg16 128, mobilenet_v2 160)")
+    add("--batch-size", type=int)
+    add("--balance", choices=BALANCE_CHOICES, help="default: weights for one dataset, sampler for several")
+    add("--lr", type=float)
+    degrade = f"share of views shrunk to 12-40 px, then JPEG'd (default 0; {SEVERAL['degrade']} for several)"
+    add("--degrade", type=float, help=degrade)
+    add("--seed", type=int, default=0)
+    add("--fine-tune-blocks", type=int, default=0, help="also train the backbone's last N blocks")
+    add("--no-pretrained", action="store_true", help="random start for vgg16/mobilenet_v2 (labelled so)")
+    add("--resume", action="store_true", help="continue from <out>.resume.pt after an interruption")
+    add("--quick", action="store_true", help="a small subset of the data, to check the pipeline")
     return parser.parse_args(argv)
+
+
+def summary(report: ClassificationReport) -> dict:
+    """Accuracy, balanced accuracy, images and mistakes: what the JSON gives for each dataset."""
+    images = int(report.matrix.sum())
+    return {
+        "accuracy": round(report.accuracy, 4),
+        "balanced_accuracy": round(report.balanced_accuracy, 4),
+        "images": images,
+        "wrong": images - int(np.trace(report.matrix)),
+    }
+
+
+def size_reports(answers: Predictions, split: SplitData) -> dict[str, dict]:
+    """summary() per face width of a scene split: small faces are where a model fails first."""
+    widths, reports = split.sizes[:, 0].numpy(), {}
+    for bucket, low, high in SIZE_BUCKETS:
+        if (keep := (widths >= low) & (widths < high)).any():
+            kept = Predictions(answers.probabilities[keep], answers.labels[keep], answers.class_names)
+            reports[f"faces {bucket} px"] = summary(kept.report())
+    return reports
 
 
 def dataset_results(
     model: nn.Module, datasets: dict[str, CourseData], split: str
 ) -> tuple[dict[str, dict], ClassificationReport]:
-    """summary() of each dataset's split on its own (scene data also per face width), then "all" where there
-    are several; and the report of all of them together (the confusion matrices added up)."""
+    """summary() of each dataset's split (scene data also per face width), "all" where there are several,
+    and the report of all of them together (the confusion matrices added up)."""
     results, reports = {}, []
     for name, data in datasets.items():
         answers = evaluate(model, data.splits[split])
@@ -104,46 +92,38 @@ def dataset_results(
         if data.layout.scenes is not None:
             results[name] |= size_reports(answers, data.splits[split])
     overall = ClassificationReport(reports[0].class_names, sum(report.matrix for report in reports))
-    if len(datasets) > 1:
-        results["all"] = summary(overall)
-    return results, overall
+    return results | ({"all": summary(overall)} if len(datasets) > 1 else {}), overall
 
 
 def run(args: argparse.Namespace) -> dict:
     sources = find_all_data(args.data)
-    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
-    given["image_size"] = args.image_size
-    # Several datasets: each (dataset, class) pair is drawn equally often, so a small dataset's rare class
-    # (the scenes' unmasked faces) is not drowned by a large, balanced one, and 30 % of the augmented views
-    # look like small crowd-photo faces. Both raised balanced accuracy on the scene validation faces (README).
     several = len(sources) > 1
-    given["balance"] = args.balance or ("sampler" if several else None)
-    given["degrade"] = args.degrade if args.degrade is not None else (SEVERAL_DEGRADE if several else None)
-    plan = recipe(args.model, seed=args.seed, **{k: v for k, v in given.items() if v is not None})
+    given = {k: getattr(args, k) for k in ("epochs", "image_size", "batch_size", "balance", "lr", "degrade")}
+    changes = (SEVERAL if several else {}) | {k: v for k, v in given.items() if v is not None}
+    plan = recipe(args.model, seed=args.seed, **changes)
     seed_everything(args.seed)
     classes = CLASS_NAMES if args.classes == 2 else ALL_CLASS_NAMES
-    quick = True if args.quick else None
+    pretrained = args.model != "cnn" and not args.no_pretrained  # the model first: bad input fails early
+    model = build_model(args.model, pretrained=pretrained, seed=args.seed, classes=len(classes))
+    unfreeze_last_blocks(model, args.fine_tune_blocks)
     datasets = {
-        name: load_course_data(source, plan.image_size, quick=quick, classes=classes)
+        name: load_course_data(source, plan.image_size, quick=args.quick or None, classes=classes)
         for name, source in zip(dataset_names(sources), sources, strict=True)
     }
     for data in datasets.values():
         print(data.describe())
-    pretrained = args.model != "cnn" and not args.no_pretrained
-    model = build_model(args.model, pretrained=pretrained, seed=args.seed, classes=len(classes))
-    if args.fine_tune_blocks:
-        unfreeze_last_blocks(model, args.fine_tune_blocks)
-    out = args.out or default_checkpoint(args.model)
     start = time.perf_counter()
     train_on = list(datasets.values()) if several else next(iter(datasets.values()))
+    out = args.out or default_checkpoint(args.model)
     result = fit(model, train_on, plan.config, out, resume=args.resume, device=pick_device())
     test_by_dataset, test = dataset_results(model, datasets, "test")
-    held_out: dict[str, Counter] = {}
+    held_out: defaultdict[str, Counter] = defaultdict(Counter)
     for data in datasets.values():
         for name, answers in held_out_answers(model, data).items():
-            held_out[name] = held_out.get(name, Counter()) + Counter(answers)
+            held_out[name].update(answers)
     # A real face from outside the data, masked and not, through the saved checkpoint as an app would load it.
     photos = run_photo_checks(load_mask_model(result.checkpoint))
+    wrong = [r.name for r in photos if not r.correct]
     hardware = describe_environment()
     return {
         "model": args.model,
@@ -159,12 +139,8 @@ def run(args: argparse.Namespace) -> dict:
         "test": test.as_dict(),
         "test_by_dataset": test_by_dataset,
         "val_by_dataset": dataset_results(model, datasets, "val")[0],
-        "held_out_answers": {name: {c: counts[c] for c in classes} for name, counts in held_out.items()},
-        "photo_checks": {
-            "right": sum(r.correct for r in photos),
-            "total": len(photos),
-            "wrong": [r.name for r in photos if not r.correct],
-        },
+        "held_out_answers": {name: dict(counts) for name, counts in held_out.items()},
+        "photo_checks": {"right": len(photos) - len(wrong), "total": len(photos), "wrong": wrong},
         "checkpoint": str(result.checkpoint),
         "seconds": round(time.perf_counter() - start, 1),
         "hardware": {k: hardware[k] for k in ("device", "cpu_threads", "platform", "torch")},
@@ -176,11 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         with contextlib.redirect_stdout(sys.stderr):  # progress on stderr: stdout holds only the JSON
-            summary = run(args)
-    except (DataLayoutError, WeightsUnavailableError, CheckpointError, ValueError) as exc:
+            report = run(args)
+    except (WeightsUnavailableError, ValueError) as exc:  # a bad folder, value or checkpoint, missing weights
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(summary, indent=2, default=str))
+    print(json.dumps(report, indent=2, default=str))
     return 0
 
 

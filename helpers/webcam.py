@@ -6,50 +6,33 @@ Press q (or Esc) in the window to quit. Without a camera, or with an OpenCV buil
 (opencv-python-headless, a server without a display), it prints one "error: ..." line and exits with status 2.
 """
 
-from __future__ import annotations
-
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 import cv2
 
-from helpers.checkpoints import CheckpointError
+from helpers.checkpoints import CheckpointError, best_checkpoint_file
 from helpers.faces import DETECTORS, DetectorUnavailableError, make_detector, quiet_opencv
 from helpers.inference import load_mask_model
+from helpers.runtime import work_dir
 from helpers.video import FrameAnnotator
 
-WINDOW = "Face-mask detection (q to quit)"
-QUIT_KEYS = {ord("q"), ord("Q"), 27}
+WINDOW, QUIT_KEYS = "Face-mask detection (q to quit)", {ord("q"), ord("Q"), 27}
+NO_WINDOW = "OpenCV cannot open a window here (headless build or no display): "
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m helpers.webcam", description=__doc__.splitlines()[0])
-    parser.add_argument("--camera", type=int, default=0, help="camera index (0 is the first camera)")
-    parser.add_argument("--model", type=Path, help="checkpoint (default: the course's best model)")
-    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet")
-    parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
-    )
-    return parser.parse_args(argv)
-
-
-def best_checkpoint() -> Path:
-    """The course's best checkpoint for the data in use; an app never trains one by itself."""
-    from helpers.evaluation import find_checkpoints
-
-    search = find_checkpoints()
-    best = search.best()
-    if best is None:
-        raise CheckpointError(
-            f"no trained model for this data yet ({search}); run lessons 02-05 or python -m helpers.train"
-        )
-    return best.path
+def camera_index(text: str) -> int:
+    """--camera: 0 or more (OpenCV crashes on a negative index)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text}: expected a camera index, 0 or more (0 is the first)")
+    return int(text)
 
 
 def open_camera(index: int) -> cv2.VideoCapture:
-    with quiet_opencv(silent=True):
+    with quiet_opencv():
         camera = cv2.VideoCapture(index)
     if not camera.isOpened():
         camera.release()
@@ -62,49 +45,47 @@ def open_camera(index: int) -> cv2.VideoCapture:
 
 
 def run(camera: cv2.VideoCapture, annotator: FrameAnnotator) -> int:
+    """Frames from the camera, annotated, shown with the frame rate until a quit key; the frame count."""
     frames, start = 0, time.perf_counter()
     while True:
         ok, frame = camera.read()
         if not ok:
             raise OSError("the camera stopped sending frames")
-        annotated = annotator(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        shown = cv2.cvtColor(annotator(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)), cv2.COLOR_RGB2BGR)
         frames += 1
-        fps = frames / (time.perf_counter() - start)
-        shown = cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR)
-        cv2.putText(shown, f"{fps:.0f} fps", (10, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        fps = f"{frames / (time.perf_counter() - start):.0f} fps"
+        cv2.putText(shown, fps, (10, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
         cv2.imshow(WINDOW, shown)
         if cv2.waitKey(1) & 0xFF in QUIT_KEYS:
             return frames
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    camera = None
+    parser = argparse.ArgumentParser(prog="python -m helpers.webcam", description=__doc__.splitlines()[0])
+    parser.add_argument("--camera", type=camera_index, default=0, help="camera index (0 is the first camera)")
+    parser.add_argument("--model", type=Path, help="checkpoint (default: the best in <work dir>/checkpoints)")
+    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet")
+    parser.add_argument("--yunet-model", type=Path, help="YuNet .onnx file (default: the shipped file)")
+    args, camera, folder = parser.parse_args(argv), None, work_dir() / "checkpoints"
     try:
         camera = open_camera(args.camera)
-        model = load_mask_model(args.model or best_checkpoint())
+        checkpoint = args.model or best_checkpoint_file(folder)  # an app never trains a model by itself
+        if checkpoint is None:
+            raise CheckpointError(f"no trained model in {folder}: train one (lessons 02-05, helpers.train)")
+        model = load_mask_model(checkpoint)
         detector = make_detector(args.detector, args.yunet_model, use="video")
         print(f"Model: {model.describe()}\nDetector: {detector.description}\nPress q in the window to quit.")
-        frames = run(camera, FrameAnnotator(model, detector))
-        print(f"{frames} frames")
-    except cv2.error as exc:
-        print(
-            f"error: OpenCV cannot open a window here (headless build or no display): {exc}", file=sys.stderr
-        )
-        return 2
-    except (OSError, CheckpointError, DetectorUnavailableError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{run(camera, FrameAnnotator(model, detector))} frames")
+    except (cv2.error, OSError, CheckpointError, DetectorUnavailableError, ValueError) as exc:
+        print(f"error: {NO_WINDOW * isinstance(exc, cv2.error)}{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     finally:
         if camera is not None:
             camera.release()
-        if hasattr(cv2, "destroyAllWindows"):
-            try:
-                cv2.destroyAllWindows()
-            except cv2.error:
-                pass
+        with contextlib.suppress(cv2.error, AttributeError):
+            cv2.destroyAllWindows()
     return 0
 
 

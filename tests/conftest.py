@@ -121,4 +121,4 @@ def yunet_file() -> Path:
     """The YuNet file shipped in helpers/assets (checked by sha256), or MASK_YUNET_MODEL where CI sets one."""
     from helpers.faces import yunet_model_path
 
-    return yunet_model_path(download_missing=False)
+    return yunet_model_path()

@@ -12,7 +12,6 @@ import torch
 from helpers import data as course_data
 from helpers.data import (
     DataLayoutError,
-    canonical_label,
     detect_layout,
     find_data,
     find_layout,
@@ -20,6 +19,7 @@ from helpers.data import (
     quick_subset,
 )
 from helpers.loaders import make_loaders
+from helpers.scenes import object_label
 from helpers.splits import assign_splits, duplicate_groups, near_pairs
 from tests.conftest import make_flat, make_presplit
 
@@ -38,18 +38,23 @@ from tests.conftest import make_flat, make_presplit
         ("NoMask", "no_mask"),
         ("unmasked", "no_mask"),
         ("mask_weared_incorrect", None),
+        ("wrongly_masked", None),
+        ("faces", None),
         ("images", None),
         ("annotations", None),
     ],
 )
-def test_canonical_labels(folder: str, label: str | None) -> None:
-    assert canonical_label(folder) == label
+def test_class_folder_labels(folder: str, label: str | None) -> None:
+    assert object_label(folder, folder=True) == label
 
 
 def test_flat_layout_and_mapping(flat_dataset: Path) -> None:
     layout = detect_layout(flat_dataset)
     assert layout.kind == "flat"
-    assert layout.class_map() == {"with_mask": "mask", "without_mask": "no_mask"}
+    assert layout.folders == {
+        None: {"mask": [flat_dataset / "with_mask"], "no_mask": [flat_dataset / "without_mask"]}
+    }
+    assert "with_mask/" in layout.describe() and "-> no_mask" in layout.describe()
     assert layout.class_folder_parent() == flat_dataset
 
 
@@ -58,7 +63,8 @@ def test_presplit_layout_accepts_val_spellings(tmp_path: Path, val_name: str) ->
     root = make_presplit(tmp_path / "d", splits=("train", val_name, "test"), per_class=1)
     layout = detect_layout(root)
     assert layout.kind == "pre-split" and set(layout.folders) == {"train", "val", "test"}
-    assert layout.class_map()[f"{val_name}/faceWithoutMask"] == "no_mask"
+    assert layout.folders["val"]["no_mask"] == [root / val_name / "faceWithoutMask"]
+    assert f"{val_name}/faceWithoutMask/" in layout.describe()
 
 
 def test_wrapper_folders_are_searched(tmp_path: Path) -> None:
@@ -91,33 +97,40 @@ def _tiny_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _search_in(monkeypatch: pytest.MonkeyPatch, kaggle: Path, repo_data: Path) -> None:
+    """Kaggle's input folder and the repository's data/ folder, here instead of this machine's."""
+    monkeypatch.setattr(course_data, "KAGGLE_INPUT", kaggle)
+    monkeypatch.setattr(course_data, "project_root", lambda: repo_data.parent)
+
+
 def test_find_data_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _tiny_demo(monkeypatch)
     kaggle, repo_data = tmp_path / "kaggle" / "input", tmp_path / "repo" / "data"
     kaggle.mkdir(parents=True)
     repo_data.mkdir(parents=True)
-    search = {"kaggle_input": kaggle, "repo_data": repo_data}
+    _search_in(monkeypatch, kaggle, repo_data)
 
-    demo = find_data(**search)
+    demo = find_data()
     assert demo.synthetic and "demo" in demo.origin
 
     make_flat(repo_data / "face-mask-4k", per_class=1)
-    assert find_data(**search).root == repo_data / "face-mask-4k"
+    assert find_data().root == repo_data / "face-mask-4k"
 
     make_presplit(kaggle / "covid19-face-mask-data" / "data", per_class=1)
-    assert find_data(**search).origin == "Kaggle input"
+    assert find_data().origin == "Kaggle input"
 
     env_root = make_flat(tmp_path / "env", per_class=1)
     monkeypatch.setenv("MASK_DATA_DIR", str(env_root))
-    assert find_data(**search).origin == "MASK_DATA_DIR"
+    assert find_data().origin == "MASK_DATA_DIR"
 
     arg_root = make_flat(tmp_path / "arg", per_class=1)
-    chosen = find_data(arg_root, **search)
+    chosen = find_data(arg_root)
+    assert find_data(chosen) is chosen, "a source already found is used as it is"
     assert chosen.root == arg_root and chosen.origin == "the path argument" and not chosen.synthetic
 
 
 def test_several_datasets_are_listed_and_lessons_take_the_first(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = make_flat(tmp_path / "zeta", per_class=1), make_presplit(tmp_path / "alpha", per_class=1)
     listed = course_data.find_all_data([first, second])
@@ -128,9 +141,10 @@ def test_several_datasets_are_listed_and_lessons_take_the_first(
     kaggle, repo_data = tmp_path / "kaggle", tmp_path / "repo" / "data"
     make_flat(kaggle / "b-masks" / "archive" / "dataset", per_class=1)
     make_flat(kaggle / "a-masks", per_class=1)
-    kaggle_sources = course_data.find_all_data(kaggle_input=kaggle, repo_data=repo_data)
+    _search_in(monkeypatch, kaggle, repo_data)
+    kaggle_sources = course_data.find_all_data()
     assert [s.root.name for s in kaggle_sources] == ["a-masks", "dataset"], "every input, by name"
-    assert find_data(kaggle_input=kaggle, repo_data=repo_data).root == kaggle / "a-masks"
+    assert find_data().root == kaggle / "a-masks"
     with pytest.raises(DataLayoutError, match="does not exist"):
         course_data.find_all_data([first, tmp_path / "missing"])
 
@@ -217,9 +231,9 @@ def test_near_duplicates_are_every_pair_within_the_threshold() -> None:
 
 
 def test_photo_copies_are_found_whatever_their_bits(tmp_path: Path) -> None:
-    from helpers.data import read_for_cache
+    from helpers.data import read_file
 
-    scans = {name: read_for_cache(path, 32) for name, path in _photo_copies(tmp_path).items()}
+    scans = {name: read_file(path, 32)[0] for name, path in _photo_copies(tmp_path).items()}
     hashes = [scan.dhash for scan in scans.values()]
     assert len(set(duplicate_groups([s.sha1 for s in scans.values()], hashes))) == 1
 
@@ -273,7 +287,7 @@ def test_scan_cache_is_reused(flat_dataset: Path, monkeypatch: pytest.MonkeyPatc
     def fail(*_args: object) -> None:
         raise AssertionError("decoded again although the cache is valid")
 
-    monkeypatch.setattr(course_data, "read_for_cache", fail)
+    monkeypatch.setattr(course_data, "read_file", fail)
     second = load_course_data(flat_dataset, image_size=16)
     assert torch.equal(first.splits["train"].images, second.splits["train"].images)
 
@@ -283,15 +297,16 @@ def test_damaged_cache_is_rebuilt_and_old_caches_pruned(
 ) -> None:
     first = load_course_data(flat_dataset, image_size=16)
     cache = private_work_dir / "cache"
-    for npy in cache.glob("*.npy"):
-        npy.write_bytes(b"not numpy")
+    scans = list(cache.glob("*.npz"))
+    assert scans
+    for scan in scans:
+        scan.write_bytes(b"not numpy")
     again = load_course_data(flat_dataset, image_size=16)
     assert torch.equal(first.splits["test"].images, again.splits["test"].images)
     monkeypatch.setattr(course_data, "CACHE_KEEP", 2)  # read when a scan is saved, not when defined
     for size in (17, 18, 19):
         load_course_data(flat_dataset, image_size=size)
-    assert sorted(p.stem for p in cache.glob("*.json")) == sorted(p.stem for p in cache.glob("*.npy"))
-    assert len(list(cache.glob("*.json"))) == 2, "only the two newest scans are kept"
+    assert len(list(cache.glob("*.npz"))) == 2 and not list(cache.glob("*.part")), "the two newest scans"
 
 
 @pytest.mark.parametrize("size", [0, 8, 12.5, "128"])
@@ -330,7 +345,8 @@ def test_loaders_give_normalised_batches(flat_dataset: Path) -> None:
 
 def test_demo_data_loads_and_is_marked_synthetic(monkeypatch: pytest.MonkeyPatch) -> None:
     _tiny_demo(monkeypatch)
-    data = load_course_data(find_data(kaggle_input=Path("/nonexistent"), repo_data=Path("/nonexistent")), 32)
+    _search_in(monkeypatch, Path("/nonexistent"), Path("/nonexistent/data"))
+    data = load_course_data(find_data(), 32)
     assert data.source.synthetic and "SYNTHETIC" in data.describe()
     assert sum(len(part.labels) for part in data.splits.values()) == 6
 
@@ -339,9 +355,9 @@ def test_duplicate_hashes_do_not_depend_on_the_cache_size(tmp_path: Path) -> Non
     """The split must be the same at every image size: hashes come from the decoded file, not the cache."""
     from matplotlib import cbook
 
-    from helpers.data import read_for_cache
+    from helpers.data import read_file
 
     path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))  # a 512 x 600 JPEG photo
-    scans = [read_for_cache(path, size) for size in (32, 64, 128, 160)]
+    scans = [read_file(path, size)[0] for size in (32, 64, 128, 160)]
     assert len({s.dhash for s in scans}) == 1
     assert [s.pixels.shape for s in scans] == [(3, n, n) for n in (32, 64, 128, 160)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -11,13 +12,18 @@ from PIL import Image
 
 from helpers.demo_data import (
     CLASS_FOLDERS,
+    COPY_EVERY,
     DEMO_VERSION,
+    JUNK_FILE,
     MARKER_NAME,
     add_synthetic_mask,
     draw_face,
+    draw_scene,
     generate_demo_dataset,
     is_demo_dataset,
 )
+from helpers.images import is_junk
+from helpers.splits import difference_hash, duplicate_groups
 
 SIZE = 64  # small images keep the whole file well under a second or two
 
@@ -34,7 +40,7 @@ def test_two_generations_are_byte_identical(tmp_path: Path) -> None:
     a = _files(generate_demo_dataset(tmp_path / "a", n_per_class=6, size=SIZE, seed=3))
     b = _files(generate_demo_dataset(tmp_path / "b", n_per_class=6, size=SIZE, seed=3))
     assert a == b
-    assert len(a) == 2 * 6 + 1
+    assert len(a) == 2 * 6 + 1 + 1  # the images, the junk file and the marker
 
 
 def test_seed_changes_the_images(tmp_path: Path) -> None:
@@ -58,7 +64,7 @@ def test_layout_counts_marker_and_image_format(tmp_path: Path) -> None:
     assert CLASS_FOLDERS == {"mask": "with_mask", "no_mask": "without_mask"}
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["with_mask", "without_mask"]
     for folder in CLASS_FOLDERS.values():
-        names = sorted(p.name for p in (root / folder).iterdir())
+        names = sorted(p.name for p in (root / folder).iterdir() if not is_junk(p))
         assert names == [f"demo_{i:05d}.jpg" for i in range(4)]
         for name in names:
             with Image.open(root / folder / name) as im:
@@ -86,7 +92,7 @@ def test_second_call_does_not_rewrite(tmp_path: Path) -> None:
     before = _mtimes(root)
     assert generate_demo_dataset(tmp_path / "demo", n_per_class=3, size=SIZE) == root
     assert _mtimes(root) == before
-    assert len(before) == 2 * 3 + 1
+    assert len(before) == 2 * 3 + 2
 
 
 def test_changed_params_regenerate(tmp_path: Path) -> None:
@@ -115,7 +121,7 @@ def test_failed_run_leaves_no_marker(tmp_path: Path, monkeypatch: pytest.MonkeyP
     root = generate_demo_dataset(tmp_path / "demo", n_per_class=2, size=SIZE)
     import helpers.demo_data as demo_data
 
-    def boom(*args: object, **kwargs: object) -> Image.Image:
+    def boom(*args: object, **kwargs: object) -> tuple:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(demo_data, "draw_face", boom)
@@ -128,8 +134,9 @@ def test_failed_run_leaves_no_marker(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_draw_face_is_rgb_of_requested_size() -> None:
     for masked in (True, False):
         for size in (32, 128):
-            im = draw_face(np.random.default_rng([0, int(masked), size]), masked=masked, size=size)
+            im, (x, y, w, h) = draw_face(np.random.default_rng([0, int(masked), size]), masked, size)
             assert im.mode == "RGB" and im.size == (size, size)
+            assert 0 <= x < x + w <= size and 0 <= y < y + h <= size, "the face's box lies inside the picture"
 
 
 def test_add_synthetic_mask_changes_only_inside_box() -> None:
@@ -158,3 +165,30 @@ def test_add_synthetic_mask_box_partly_outside_image() -> None:
     assert out.size == photo.size
     arr = np.asarray(out)
     assert np.array_equal(arr[:, :30], np.asarray(photo)[:, :30])
+
+
+def test_copies_and_a_junk_file_for_the_scan(tmp_path: Path) -> None:
+    """Like real downloads: copies the leak-free split must group, and junk the scan report lists."""
+    n = 2 * COPY_EVERY
+    root = generate_demo_dataset(tmp_path / "demo", n_per_class=n, size=SIZE)
+    assert is_junk((root / CLASS_FOLDERS["no_mask"] / JUNK_FILE).relative_to(root))
+    for folder in CLASS_FOLDERS.values():
+        paths = [root / folder / f"demo_{i:05d}.jpg" for i in range(n)]
+        sha1 = [hashlib.sha1(path.read_bytes()).hexdigest() for path in paths]
+        groups = duplicate_groups(sha1, [difference_hash(Image.open(path).convert("L")) for path in paths])
+        together = {frozenset(i for i in range(n) if groups[i] == g) for g in set(groups)}
+        assert {members for members in together if len(members) > 1} == {
+            frozenset({COPY_EVERY - 2, COPY_EVERY - 1}),
+            frozenset({2 * COPY_EVERY - 2, 2 * COPY_EVERY - 1}),
+        }, "each copy is grouped with its original, and no other drawings are"
+
+
+def test_scene_boxes_frame_drawn_faces() -> None:
+    picture, faces = draw_scene(np.random.default_rng(3))
+    assert picture.size == (480, 360) and len(faces) >= 2
+    assert {label for label, _ in faces} <= set(CLASS_FOLDERS.values())
+    wall = np.asarray(picture)[0, 0].astype(int)
+    for _, (x, y, w, h) in faces:
+        assert 0 <= x and 0 <= y and x + w <= 480 and y + h <= 360 and 0.6 < w / h < 1.2
+        centre = np.asarray(picture)[y + h // 2, x + w // 2].astype(int)
+        assert np.abs(centre - wall).sum() > 0, "the box holds a face, not the bare wall"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.downloads import ChecksumError, DownloadError, download, verify_file
+from helpers.downloads import ChecksumError, DownloadError, download, looks_like_html, verify_file
 
 PAYLOAD = b"pretend model weights " * 1000
 HTML = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
@@ -66,3 +66,13 @@ def test_verify_file_messages(tmp_path: Path) -> None:
         verify_file(path, "0" * 8)
     with pytest.raises(ValueError, match="at least 8"):
         verify_file(path, "ab")
+
+
+def test_looks_like_html_reads_a_file_or_its_first_bytes(tmp_path: Path) -> None:
+    page, model = tmp_path / "page.onnx", tmp_path / "model.onnx"
+    page.write_bytes(b"\n  " + HTML)
+    model.write_bytes(PAYLOAD)
+    assert (
+        looks_like_html(page) and looks_like_html(HTML.lower()) and looks_like_html(b"<?xml version='1.0'?>")
+    )
+    assert not looks_like_html(model) and not looks_like_html(b"\x89PNG\r\n") and not looks_like_html(b"")

@@ -33,8 +33,8 @@ def test_onnx_in_opencv_equals_torch(tmp_path: Path, model: MaskModel) -> None:
     onnx_model = OnnxMaskModel(path)
     rng = np.random.default_rng(0)
     crops = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((40, 30), (32, 32), (90, 70))]
-    np.testing.assert_allclose(onnx_model.p_mask(crops), model.p_mask(crops), atol=1e-4)
-    assert onnx_model.p_mask([]).shape == (0,)
+    np.testing.assert_allclose(onnx_model.probabilities(crops), model.probabilities(crops), atol=1e-4)
+    assert onnx_model.probabilities([]).shape == (0, 2) and onnx_model.class_names == model.class_names
 
 
 def test_the_file_takes_any_batch_by_name(tmp_path: Path) -> None:
@@ -59,10 +59,10 @@ def test_the_sidecar_names_the_models_own_classes(tmp_path: Path) -> None:
     model = MaskModel(net, 32, IMAGENET_MEAN, IMAGENET_STD, "three", net.weights, "noise", net.class_names)
     onnx_model = OnnxMaskModel(export_onnx(model, tmp_path / "three.onnx"))
     assert onnx_model.facts["class_names"] == list(ALL_CLASS_NAMES)
-    probabilities = onnx_model.probabilities(np.full((2, 3, 32, 32), 128, dtype=np.uint8))
-    assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     crops = [np.full((40, 30, 3), value, dtype=np.uint8) for value in (0, 200)]
-    np.testing.assert_allclose(onnx_model.p_mask(crops), model.p_mask(crops), atol=1e-5)
+    probabilities = onnx_model.probabilities(crops)
+    assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(probabilities, model.probabilities(crops), atol=1e-5)
 
 
 def test_export_errors_are_named(tmp_path: Path) -> None:
@@ -70,7 +70,9 @@ def test_export_errors_are_named(tmp_path: Path) -> None:
         OnnxMaskModel(tmp_path / "nothing.onnx")
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"<!DOCTYPE html>")
-    sidecar_path(broken).write_text(json.dumps({"image_size": 32, "checkpoint": "x"}))
+    sidecar_path(broken).write_text(
+        json.dumps({"image_size": 32, "checkpoint": "x", "class_names": ["mask", "no_mask"]})
+    )
     with pytest.raises(ValueError, match="broken.onnx: OpenCV cannot read it"):
         OnnxMaskModel(broken)
 

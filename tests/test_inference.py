@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from helpers import webcam
+from helpers.app import run_app
 from helpers.boxes import crop_face
-from helpers.checkpoints import CheckpointError
+from helpers.checkpoints import CheckpointError, read_checkpoint
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, LABEL_RGB
 from helpers.drawing import draw_predictions
 from helpers.faces import Face
 from helpers.images import ImageLoadError, image_files, read_image
@@ -25,11 +31,17 @@ from helpers.inference import (
     message,
     percent,
     predict_image,
-    run_app,
 )
+from helpers.models import build_model
 from helpers.samples import grace_hopper
+from helpers.video import FrameAnnotator, write_video
 
 matplotlib.use("Agg")
+
+
+def answer(p_mask: float, **facts: object) -> Prediction:
+    """A two-class answer with this P(mask)."""
+    return Prediction.from_probabilities(np.array([p_mask, 1 - p_mask]), CLASS_NAMES, **facts)
 
 
 class FixedDetector:
@@ -57,6 +69,10 @@ def photo_file(tmp_path: Path) -> Path:
     return path
 
 
+def p_mask(model: MaskModel, crops: list[np.ndarray]) -> np.ndarray:
+    return model.probabilities(crops)[:, CLASS_NAMES.index("mask")]
+
+
 def test_model_facts(model: MaskModel, tiny_checkpoint: Path) -> None:
     assert model.image_size == 32 and model.name == "tiny" and "random initialisation" in model.weights
     assert "tiny: cnn at 32 px" in model.describe()
@@ -65,10 +81,10 @@ def test_model_facts(model: MaskModel, tiny_checkpoint: Path) -> None:
 def test_batch_equals_one_by_one(model: MaskModel) -> None:
     rng = np.random.default_rng(0)
     crops = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((40, 30), (90, 90), (20, 64))]
-    together = model.p_mask(crops)
-    alone = np.concatenate([model.p_mask([crop]) for crop in crops])
+    together = p_mask(model, crops)
+    alone = np.concatenate([p_mask(model, [crop]) for crop in crops])
     np.testing.assert_allclose(together, alone, atol=1e-5)
-    assert model.p_mask([]).shape == (0,)
+    assert p_mask(model, []).shape == (0,)
 
 
 def test_every_face_is_classified_in_one_batch(model: MaskModel) -> None:
@@ -76,7 +92,7 @@ def test_every_face_is_classified_in_one_batch(model: MaskModel) -> None:
     boxes = [(300, 100, 80, 90), (-20, 500, 100, 150), (10, 10, 60, 70)]  # one sticks out of the image
     predictions = classify_faces(image, model, FixedDetector(boxes))
     assert [p.box for p in predictions] == boxes
-    one_by_one = [model.p_mask([crop_face(image, box)])[0] for box in boxes]
+    one_by_one = [p_mask(model, [crop_face(image, box)])[0] for box in boxes]
     np.testing.assert_allclose([p.p_mask for p in predictions], one_by_one, atol=1e-5)
     for p in predictions:
         assert p.label in ("mask", "no_mask") and 0.5 <= p.probability <= 1 and p.region == "face (fixed)"
@@ -90,9 +106,13 @@ def test_predict_image_uses_the_largest_face_or_says_whole_image(model: MaskMode
     assert none.box is None and none.region == "whole image (fixed found no face)"
     whole = predict_image(np.asarray(Image.open(photo_file)), model, None)
     assert whole.region == "whole image (no face detector)"
-    assert whole.probability == max(whole.p_mask, 1 - whole.p_mask) and whole.as_json()["box"] is None
-    low = Prediction.from_p_mask(np.float32(0.1234567))
-    assert low.label == "no_mask" and low.probability == 1 - low.p_mask and type(low.probability) is float
+    assert whole.probability == pytest.approx(max(whole.p_mask, 1 - whole.p_mask)) and whole.box is None
+    low = answer(np.float32(0.1234567))
+    assert (
+        low.label == "no_mask"
+        and low.probability == pytest.approx(1 - low.p_mask)
+        and type(low.probability) is float
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,8 +166,8 @@ def test_good_arrays_become_rgb() -> None:
 
 
 def test_messages_are_friendly_and_gender_neutral() -> None:
-    sure = message(Prediction.from_p_mask(0.97))
-    unsure = message(Prediction.from_p_mask(0.45))
+    sure = message(answer(0.97))
+    unsure = message(answer(0.45))
     assert sure.startswith("Mask on") and "97% sure" in sure
     assert unsure.startswith("No mask") and "unsure" in unsure
     for text in (sure, unsure):
@@ -156,8 +176,8 @@ def test_messages_are_friendly_and_gender_neutral() -> None:
 
 def test_a_confidence_is_never_said_as_certain() -> None:
     assert percent(0.9994) == "more than 99%" and percent(0.004) == "less than 1%" and percent(0.97) == "97%"
-    assert "(more than 99% sure)" in message(Prediction.from_p_mask(0.9994))
-    assert "(more than 99% sure)" in message(Prediction.from_p_mask(0.0006)), "no mask, just as sure"
+    assert "(more than 99% sure)" in message(answer(0.9994))
+    assert "(more than 99% sure)" in message(answer(0.0006)), "no mask, just as sure"
 
 
 def test_run_app_on_a_file_and_a_folder(
@@ -199,30 +219,106 @@ def test_bad_checkpoint_is_named(tmp_path: Path) -> None:
 def test_drawing_stays_inside_the_picture_and_leaves_it_unchanged() -> None:
     image = np.zeros((60, 80, 3), dtype=np.uint8)
     boxes = [
-        Prediction.from_p_mask(0.9, box=(0, 0, 30, 30)),
-        Prediction.from_p_mask(0.1, box=(50, 30, 30, 30)),
+        answer(0.9, box=(0, 0, 30, 30)),
+        answer(0.1, box=(50, 30, 30, 30)),
     ]
     drawn = draw_predictions(image, boxes)
     assert drawn.shape == image.shape and image.max() == 0, "the original is not changed"
     assert tuple(drawn[29, 0]) == (0, 160, 60) and tuple(drawn[59, 79]) == (220, 40, 40)
-    whole = draw_predictions(image, [Prediction.from_p_mask(0.2)])  # no box: the label in the corner
+    whole = draw_predictions(image, [answer(0.2)])  # no box: the label in the corner
     assert tuple(whole[1, 1]) == (220, 40, 40) and whole[59, 79].max() == 0
 
 
 @pytest.mark.parametrize("size", [(40, 30), (128, 128), (1200, 900)])
 def test_labels_fit_across_any_picture(size: tuple[int, int]) -> None:
     image = np.zeros((size[1], size[0], 3), dtype=np.uint8)
-    drawn = draw_predictions(image, [Prediction.from_p_mask(0.2)])  # "no mask 80%" across the top
+    drawn = draw_predictions(image, [answer(0.2)])  # "no mask 80%" across the top
     columns = np.flatnonzero(drawn.max(axis=(0, 2)))
     assert columns.max() < size[0] and columns.max() - columns.min() > size[0] * 0.3, "readable, not clipped"
 
 
-def test_predicting_does_not_load_the_data_scanner_or_training() -> None:
+def test_predicting_does_not_load_the_data_scanner_or_training(
+    tiny_checkpoint: Path, photo_file: Path
+) -> None:
     """The app, the CLI and the export import what prediction needs, not the scanner and demo generator."""
     code = (
-        "import sys, helpers.inference, helpers.predict, helpers.export, helpers.video, helpers.drawing\n"
-        "heavy = {'helpers.data', 'helpers.demo_data', 'helpers.training'}\n"
+        "import sys, matplotlib; matplotlib.use('Agg')\n"
+        "import helpers.app, helpers.inference, helpers.predict, helpers.export, helpers.webcam\n"
+        "model = helpers.inference.load_mask_model(sys.argv[1], device='cpu')\n"
+        "helpers.app.run_app(sys.argv[2], model, None)\n"
+        "heavy = {'helpers.data', 'helpers.demo_data', 'helpers.training', 'helpers.loaders'}\n"
         "print(sorted(m for m in sys.modules if m in heavy))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    args = [sys.executable, "-c", code, str(tiny_checkpoint), str(photo_file)]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]" and "photo.jpg: " in done.stdout
+
+
+@pytest.fixture(scope="module")
+def incorrect_checkpoint(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A three-class checkpoint (the tiny one's facts) whose last layer answers "incorrect" to everything."""
+    net = build_model("cnn", pretrained=False, classes=3, channels=(4, 8))
+    torch.nn.init.zeros_(net.head[-1].weight)
+    net.head[-1].bias.data = torch.tensor([0.0, 0.0, 5.0])
+    payload = read_checkpoint(tiny_checkpoint) | {
+        "class_names": list(ALL_CLASS_NAMES),
+        "model": net.state_dict(),
+    }
+    payload["options"] = dict(payload["options"]) | {"classes": 3}
+    path = tmp_path_factory.mktemp("three") / "incorrect.pt"
+    torch.save(payload, path)
+    return path
+
+
+def test_a_three_class_checkpoint_s_classes_are_used_everywhere(
+    incorrect_checkpoint: Path,
+    photo_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    model = load_mask_model(incorrect_checkpoint, device="cpu")
+    assert model.class_names == ALL_CLASS_NAMES
+    orange = np.array(LABEL_RGB["incorrect"]) / 255
+    detector = FixedDetector([(20, 30, 60, 70)])
+    (app,) = run_app(photo_file, model, detector)  # the app: its answer, its sentence, its box's colour
+    assert app.label == "incorrect" and app.probability > 0.9 and "Mask worn wrong" in capsys.readouterr().out
+    (box,) = [patch for patch in plt.gcf().axes[0].patches]
+    np.testing.assert_allclose(box.get_edgecolor()[:3], orange)
+    plt.close("all")
+    frame = np.asarray(Image.open(photo_file).convert("RGB"))
+    annotator = FrameAnnotator(model, detector)  # the video pipeline: every face, drawn in orange
+    drawn = annotator(frame)
+    assert [p.label for p in annotator.answers[0]] == ["incorrect"] and tuple(drawn[65, 20]) == LABEL_RGB[
+        "incorrect"
+    ]
+    clip = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5, frame.shape[1::-1])
+    for _ in range(3):
+        writer.write(frame[:, :, ::-1].copy())
+    writer.release()
+    report = write_video(clip, tmp_path / "out.mp4", FrameAnnotator(model, detector))
+    assert report.labels == {"mask": 0, "no_mask": 0, "incorrect": 3}
+
+    class Camera:  # the webcam loop on a fake capture: two frames, then q
+        def read(self) -> tuple[bool, np.ndarray]:
+            return True, frame[:, :, ::-1].copy()
+
+    shown = []
+    monkeypatch.setattr(webcam.cv2, "imshow", lambda name, image: shown.append(image))
+    monkeypatch.setattr(webcam.cv2, "waitKey", lambda ms: ord("q") if len(shown) == 2 else -1)
+    assert webcam.run(Camera(), FrameAnnotator(model, detector)) == 2
+    assert tuple(shown[-1][65, 20]) == LABEL_RGB["incorrect"][::-1]  # BGR on the screen
+    from helpers.predict import main as predict_main
+
+    assert predict_main(["--model", str(incorrect_checkpoint), str(photo_file)]) == 0
+    assert json.loads(capsys.readouterr().out)["label"] == "incorrect"
+    pytest.importorskip("onnx")
+    from helpers.export import OnnxMaskModel, export_onnx, sidecar_path
+
+    path = export_onnx(model, tmp_path / "three.onnx")
+    assert json.loads(sidecar_path(path).read_text())["class_names"] == list(ALL_CLASS_NAMES)
+    onnx_drawn = FrameAnnotator(OnnxMaskModel(path), detector)(frame)
+    assert tuple(onnx_drawn[65, 20]) == LABEL_RGB["incorrect"]

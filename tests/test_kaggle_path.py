@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.notebooks import _current_env_kernel_manager
+from tools.notebooks import current_env_kernel_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "notebooks" / "06_run_app.ipynb"
@@ -70,13 +70,14 @@ def test_a_lesson_runs_from_a_non_editable_install_in_another_folder(tmp_path: P
     start = time.perf_counter()
     site = install_like_kaggle(tmp_path)
     assert (site / "helpers" / "assets" / "face_detection_yunet_2023mar.onnx").is_file(), "package data"
+    assert not (site / "tools").exists(), "the repository's tools are not part of the package"
     working = tmp_path / "kaggle-working"  # the uploaded notebook, alone in its folder
     working.mkdir()
     notebook = nbformat.read(LESSON, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(CHECK_CELL))
     client = NotebookClient(
         notebook,
-        km=_current_env_kernel_manager(),
+        km=current_env_kernel_manager(),
         timeout=600,
         resources={"metadata": {"path": str(working)}},
     )

@@ -13,7 +13,7 @@ import torch
 from helpers.data import load_course_data
 from helpers.export import Deployable
 from helpers.images import read_image
-from helpers.inference import load_mask_model, mask_probabilities
+from helpers.inference import class_probabilities, load_mask_model
 from helpers.loaders import batch_augmentation, eval_batches
 from helpers.predict import main as predict_main
 from helpers.preprocess import Augmentation, SmallFace, eval_batch, eval_transform, train_transform
@@ -102,7 +102,7 @@ def test_the_model_gets_the_same_tensor_on_every_path(
     try:
         (training,) = [batch for batch, _ in eval_batches(images, torch.zeros(1, dtype=torch.long))]
         model.net(training)  # the training and evaluation path: the cache, then eval_batch
-        mask_probabilities(model, [read_image(photo)])  # the app (lessons 06-08)
+        class_probabilities(model, [read_image(photo)])  # the app (lessons 06-08)
         assert predict_main(["--model", str(tiny_checkpoint), str(photo)]) == 0  # the command line
         Deployable(model.net, model.mean, model.std)(images.float())  # the ONNX export's graph, in torch
     finally:

@@ -35,4 +35,5 @@ def test_photo_checks_cover_colours_margins_and_lighting() -> None:
 def test_run_photo_checks_reports_every_photo(tiny_checkpoint: Path) -> None:
     results = run_photo_checks(load_mask_model(tiny_checkpoint, device="cpu"))
     assert len(results) == 20 and all(0 <= r.p_mask <= 1 for r in results)
+    assert all(r.correct == ((r.p_mask >= 0.5) == (r.label == "mask")) for r in results), "two classes"
     assert format_photo_checks(results).endswith(f"{sum(r.correct for r in results)} of 20 right")

@@ -1,5 +1,5 @@
 """Scene datasets (photos with boxed faces), several datasets found and loaded one by one, the sampler that
-balances them, the photo detector setting, the three-class mode, and the numbers reported per dataset and
+balances them, the three-class mode, and the numbers reported per dataset and
 face width: all on tiny data written in tmp_path."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PIL import Image
 
 from helpers import data as course_data
 from helpers.boxes import box_iou, crop_face, match_boxes
-from helpers.checkpoints import CheckpointError, check_compatible, load_checkpoint, save_checkpoint
+from helpers.checkpoints import CheckpointError, check_compatible, load_checkpoint
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
 from helpers.data import (
     CourseData,
@@ -32,14 +32,13 @@ from helpers.data import (
     load_course_data,
 )
 from helpers.demo_data import generate_demo_scenes, is_demo_dataset
-from helpers.evaluation import evaluate, held_out_answers, size_reports
-from helpers.faces import Face, YuNetDetector, make_detector, merge_faces
-from helpers.inference import Prediction, load_mask_model, with_all_classes
+from helpers.evaluation import evaluate, held_out_answers
 from helpers.loaders import balanced_sampler
 from helpers.models import build_model
 from helpers.preprocess import resize_square
 from helpers.scenes import list_boxed_faces, object_label, read_voc, size_bucket
 from helpers.train import main as train_main
+from helpers.train import size_reports
 from tests.conftest import make_flat
 
 W, H = 200, 120  # scene photos: eight bands of 15 px rows, see scene_photo
@@ -286,14 +285,14 @@ def test_face_crops_are_cut_as_inference_cuts_them(scenes_root: Path) -> None:
     assert len(found) == 1 and np.array_equal(found[0].numpy(), expected)
 
 
-def test_read_faces_for_cache_cuts_each_box_of_one_photo(tmp_path: Path) -> None:
+def test_read_file_cuts_each_box_of_one_photo(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
     scene_photo(7).save(path, quality=90)
     boxes = [(10, 10, 20, 24), (190, 60, 40, 40), (300, 0, 10, 10)]
-    first, clipped, outside = course_data.read_faces_for_cache(path, boxes, 16)
+    first, clipped, outside = course_data.read_file(path, 16, boxes)
     assert outside == "box (300, 0, 10, 10) (x, y, w, h) lies outside the 200x120 photo"
-    assert first.pixels.shape == (3, 16, 16) and first.original_size == (20, 24)
-    assert clipped.original_size == (10, 40), "x 190..230 in a 200 px photo"
+    assert first.pixels.shape == (3, 16, 16) and first.size == (20, 24)
+    assert clipped.size == (10, 40), "x 190..230 in a 200 px photo"
     assert first.sha1 == clipped.sha1 and first.dhash == clipped.dhash, "the photo's hashes: one group"
     entry = course_data.FileEntry(path, "mask", None, (10, 10, 20, 24))
     assert entry.key.endswith("#(10, 10, 20, 24)") and course_data.FileEntry(path, "mask", None).key == str(
@@ -494,54 +493,6 @@ def test_demo_scenes_are_idempotent_and_readable(tmp_path: Path) -> None:
     assert not list(root.parent.glob(".*partial*"))
 
 
-# ------------------------------------------------------------------------------------------- 6. detection
-def test_merge_faces_keeps_one_box_per_face() -> None:
-    big = Face((100, 100, 80, 80), 0.9)
-    inside = Face((120, 130, 30, 20), 0.7)  # the mask of the big face, from the upscaled pass
-    duplicate = Face((104, 98, 80, 84), 0.8)  # the same face from another pass
-    left, right = Face((10, 20, 40, 40), 0.6), Face((300, 20, 40, 40), None)
-    merged = merge_faces([right, inside, duplicate, big, left])
-    assert merged == [left, big, right], "left to right; the best-scored box of each face"
-    assert merge_faces([Face((0, 0, 10, 10), 0.4), Face((5, 0, 10, 10), 0.9)]) == [Face((5, 0, 10, 10), 0.9)]
-
-
-@pytest.fixture(scope="module")
-def grace_hopper_pixels() -> np.ndarray:
-    from matplotlib import cbook
-
-    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    return np.asarray(Image.open(path).convert("RGB"))
-
-
-def test_photo_setting_finds_one_face_large_and_small(
-    yunet_file: Path, grace_hopper_pixels: np.ndarray
-) -> None:
-    detector = YuNetDetector(yunet_file)
-    (face,) = detector.detect(grace_hopper_pixels)
-    x, y, w, h = face.box
-    assert 150 < x + w / 2 < 350 and 100 < y + h / 2 < 350 and w > 100
-    small = np.asarray(Image.fromarray(grace_hopper_pixels).resize((160, 188)))
-    (small_face,) = detector.detect(small)
-    assert 30 < small_face.box[2] < 80
-    assert YuNetDetector(yunet_file, min_face=small_face.box[2] + 1).detect(small) == []
-
-
-def test_detector_passes_and_settings(yunet_file: Path) -> None:
-    photo = YuNetDetector(yunet_file)
-    assert photo.sides(300, 200) == [(320, 640), (800, 800)], "a small photo also gets the 800 px pass"
-    # Any photo over 640 px is shrunk to 640 in the first pass, so the 800 px pass is added too ("grown or
-    # shrunk" to upscale_to); only a first pass of at least 0.9 * upscale_to makes it redundant.
-    assert photo.sides(1000, 800) == [(320, 640), (800, 800)]
-    assert YuNetDetector(yunet_file, max_side=800).sides(1000, 800) == [(320, 800)]
-    assert YuNetDetector(yunet_file, upscale_to=None).sides(300, 200) == [(320, 640)]
-    video = make_detector("yunet", yunet_file, use="video")
-    assert video.upscale_to is None and video.min_face == 0 and video.sides(300, 200) == [(320, 480)]
-    changed = make_detector("yunet", yunet_file, use="photo", min_face=30, score_threshold=0.7)
-    assert changed.min_face == 30 and changed.score_threshold == 0.7 and changed.upscale_to == 800
-    with pytest.raises(ValueError, match="'sunset'"):
-        make_detector("yunet", yunet_file, use="sunset")
-
-
 def test_box_iou_and_matching() -> None:
     assert box_iou((10, 10, 20, 20), (10, 10, 20, 20)) == 1.0
     assert box_iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0 and box_iou((0, 0, 10, 10), (50, 50, 5, 5)) == 0.0
@@ -555,7 +506,7 @@ def test_box_iou_and_matching() -> None:
     assert match_boxes([(0, 0, 20, 20)], [(0, 0, 20, 40)], min_iou=0.6) == [None]
 
 
-# ------------------------------------------------------------------------------------------- 7. results
+# ------------------------------------------------------------------------------------------- 6. results
 def test_size_reports_and_held_out_answers(scenes_root: Path) -> None:
     data = load(scenes_root, size=32)
     model = build_model("cnn", pretrained=False, channels=(4, 8))
@@ -575,27 +526,7 @@ def test_size_reports_and_held_out_answers(scenes_root: Path) -> None:
     assert sum(answers["incorrect"].values()) == len(data.held_out["incorrect"].labels) > 0
 
 
-# ------------------------------------------------------------------------------------------- 8. three classes
-def test_three_class_model_checkpoint_and_answers(
-    scenes_root: Path, tmp_path: Path, tiny_checkpoint: Path
-) -> None:
-    model = build_model("cnn", pretrained=False, classes=3, channels=(4, 8))
-    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 3) and model.class_names == ALL_CLASS_NAMES
-    assert build_model("cnn", pretrained=False, channels=(4, 8)).class_names == CLASS_NAMES
-    data = load(scenes_root, classes=ALL_CLASS_NAMES, size=32)
-    history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
-    path = save_checkpoint(tmp_path / "three.pt", model, data, history)
-    loaded = load_mask_model(path, device="cpu")
-    assert loaded.class_names == ALL_CLASS_NAMES and loaded.net.class_names == ALL_CLASS_NAMES
-    photo = np.asarray(Image.open(scenes_root / "images" / "scene_03.jpg").convert("RGB"))
-    asked = [Prediction.from_p_mask(0.9, box=(5, 10, 20, 24)), Prediction.from_p_mask(0.2)]
-    answers = with_all_classes(loaded, photo, asked)
-    assert [a.box for a in answers] == [p.box for p in asked]
-    assert all(a.label in ALL_CLASS_NAMES and 1 / 3 <= a.probability <= 1 for a in answers)
-    two = load_mask_model(tiny_checkpoint, device="cpu")
-    assert two.class_names == CLASS_NAMES and with_all_classes(two, photo, asked) == asked
-
-
+# ------------------------------------------------------------------------------------------- 7. three classes
 def test_foreign_class_names_are_rejected(tiny_checkpoint: Path, tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"\['a', 'b'\]"):
         check_compatible({"backbone": "cnn", "class_names": ["a", "b"]}, Path("x.pt"), None, None)
@@ -611,7 +542,7 @@ def test_foreign_class_names_are_rejected(tiny_checkpoint: Path, tmp_path: Path)
         load_checkpoint(tmp_path / "foreign.pt")
 
 
-# ------------------------------------------------------------------------------------------- 9. the CLI
+# ------------------------------------------------------------------------------------------- 8. the CLI
 def test_cli_reports_each_dataset(two_datasets: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "x.pt"
     args = ["--data", str(two_datasets / "faces"), "--data", str(two_datasets / "scenes"), "--model", "cnn"]
@@ -637,7 +568,6 @@ def test_cli_three_classes_on_scenes(
     assert set(summary["test"]["per_class"]) == set(ALL_CLASS_NAMES) and summary["held_out_answers"] == {}
     _, info = load_checkpoint(out)
     assert info["class_names"] == list(ALL_CLASS_NAMES) and info["options"]["classes"] == 3
-    assert load_mask_model(out, device="cpu").class_names == ALL_CLASS_NAMES
 
 
 def test_cli_bad_classes_value(scenes_root: Path, capsys: pytest.CaptureFixture) -> None:
@@ -664,7 +594,7 @@ def test_evaluate_on_an_empty_split(scenes_root: Path) -> None:
 def test_relative_dataset_lists_become_absolute_for_the_kernels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from helpers.notebooks import absolute_env_paths
+    from tools.notebooks import absolute_env_paths
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MASK_DATA_DIR", f"faces{os.pathsep}scenes")

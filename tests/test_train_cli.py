@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import weights
 from helpers.constants import CLASS_NAMES
 from helpers.data import load_course_data
 from helpers.demo_data import generate_demo_dataset, generate_demo_scenes
-from helpers.train import main
+from helpers.metrics import ClassificationReport
+from helpers.train import main, summary
 from tests.conftest import make_flat
 
 
@@ -87,11 +89,26 @@ def test_cli_vgg16_without_weights_says_so(
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--epochs", "-3", "epochs=-3"), ("--epochs", "0", "epochs=0"), ("--image-size", "0", "image_size=0")],
+    [
+        ("--epochs", "-3", "epochs=-3"),
+        ("--epochs", "0", "epochs=0"),
+        ("--image-size", "0", "image_size=0"),
+        ("--batch-size", "0", "batch_size=0"),
+        ("--lr", "0", "lr=0.0"),
+        ("--degrade", "1.5", "degrade=1.5"),
+        ("--seed", "-1", "seed=-1"),
+        ("--fine-tune-blocks", "-1", "fine_tune_blocks=-1"),
+    ],
 )
 def test_cli_bad_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture, option: str, value: str, message: str
 ) -> None:
     data = make_flat(tmp_path / "data", per_class=4)
     assert main(["--data", str(data), "--model", "cnn", option, value]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_summary_counts_images_and_mistakes() -> None:
+    report = ClassificationReport(("mask", "no_mask"), np.array([[8, 0], [2, 0]]))
+    assert summary(report) == {"accuracy": 0.8, "balanced_accuracy": 0.5, "images": 10, "wrong": 2}

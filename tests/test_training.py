@@ -12,7 +12,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
-from helpers.checkpoints import CheckpointError, data_fingerprint, load_checkpoint, resume_path
+from helpers.checkpoints import CheckpointError, load_checkpoint, read_checkpoint, resume_path
 from helpers.data import CourseData, load_course_data
 from helpers.loaders import (
     AugmentOnDevice,
@@ -27,6 +27,7 @@ from helpers.models import build_model
 from helpers.training import (
     TrainConfig,
     best_row,
+    data_fingerprint,
     fit,
     run_epoch,
     run_model,
@@ -111,9 +112,9 @@ def test_resume_matches_an_uninterrupted_run(tiny_data: CourseData, tmp_path: Pa
 
 def _interrupt_after(data: CourseData, path: Path, epochs: int, stop_after: int) -> None:
     """fit, stopped by KeyboardInterrupt (a learner pressing stop) once stop_after epochs are saved."""
-    import helpers.training as training
+    import helpers.checkpoints as checkpoints
 
-    original = training.atomic_save
+    original = checkpoints.atomic_save
     calls = {"resume": 0}
 
     def save(payload: dict, target: Path) -> None:
@@ -123,11 +124,11 @@ def _interrupt_after(data: CourseData, path: Path, epochs: int, stop_after: int)
             if calls["resume"] == stop_after:
                 raise KeyboardInterrupt
 
-    training.atomic_save = save
+    checkpoints.atomic_save = save
     try:
         _fit(data, path, epochs=epochs)
     finally:
-        training.atomic_save = original
+        checkpoints.atomic_save = original
 
 
 def test_fresh_run_keeps_the_previous_checkpoint(tiny_data: CourseData, tmp_path: Path) -> None:
@@ -145,10 +146,21 @@ def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path:
         load_checkpoint(path, backbone="mobilenet_v2")
     with pytest.raises(CheckpointError, match=r"classes \['mask', 'no_mask'\], but"):
         load_checkpoint(path, class_names=("cat", "dog"))
-    with pytest.raises(
-        CheckpointError, match="cnn.resume.pt: saved for backbone='cnn', this run has 'mobilenet_v2'"
-    ):
+    with pytest.raises(CheckpointError, match="cnn.resume.pt: .*backbone") as info:
         _fit(tiny_data, path, epochs=2, resume=True, model=build_model("mobilenet_v2", pretrained=False))
+    assert "mobilenet_v2" in str(info.value)
+    other = load_course_data(make_flat(tmp_path / "other", per_class=8), image_size=32, quick=False)
+    with pytest.raises(CheckpointError, match="cnn.resume.pt: .*other data"):
+        _fit(other, path, epochs=2, resume=True)
+
+
+def _onnx_file(path: Path) -> None:
+    """A real ONNX export, the kind helpers.export writes for apps."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(nn.Linear(3, 2), (torch.zeros(1, 3),), str(path), dynamo=False)
 
 
 @pytest.mark.parametrize(
@@ -156,19 +168,31 @@ def test_other_backbone_or_classes_fail_clearly(tiny_data: CourseData, tmp_path:
     [
         (None, "no such file"),
         (b"<!DOCTYPE html><html>", "HTML page"),
-        (b"\x00\x01 truncated", "not a readable PyTorch checkpoint"),
-        ("state_dict", "not a course checkpoint"),
+        (b"\x00\x01 truncated", "truncated or corrupt"),
+        ("truncated", "truncated or corrupt"),
+        ("onnx", "ONNX"),
+        ("state_dict", "bare state_dict"),
+        ("other", "not a course checkpoint"),
     ],
 )
 def test_bad_checkpoint_files(tmp_path: Path, content: bytes | str | None, message: str) -> None:
     path = tmp_path / "model.pt"
     if content == "state_dict":
         torch.save(tiny_cnn().state_dict(), path)
+    elif content == "truncated":  # a real checkpoint cut short by an interrupted copy
+        torch.save({"weights": torch.zeros(1000)}, path)
+        path.write_bytes(path.read_bytes()[:2000])
+    elif content == "onnx":
+        _onnx_file(path)
+    elif content == "other":
+        torch.save({"format": "face-mask-course checkpoint v1", "model": {}}, path)
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(CheckpointError, match=message) as info:
         load_checkpoint(path)
-    assert str(path) in str(info.value)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+    with pytest.raises(CheckpointError):
+        read_checkpoint(path)
 
 
 def test_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
@@ -183,8 +207,8 @@ def test_frozen_layers_run_once_and_stay_unchanged(
     before = {k: v.clone() for k, v in model.features.state_dict().items()}
     result = _fit(tiny_data, tmp_path / "m.pt", epochs=1, model=model, config={"feature_views": 2})
     count = len(tiny_data.splits["train"].labels)
-    assert f"one pass over {count} training images x 2 view(s)" in capsys.readouterr().out
-    assert any("plain + augmented views" in note for note in result.notes)
+    out = capsys.readouterr().out
+    assert f"one pass over {count} training images x 2 view(s)" in out and "plain + augmented views" in out
     after = model.features.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics untouched too
     assert load_checkpoint(result.checkpoint)[1]["backbone"] == "mobilenet_v2"
@@ -218,11 +242,7 @@ def test_early_stopping_stops_after_patience(tiny_data: CourseData, tmp_path: Pa
     ]
     assert best_row(history)["epoch"] == 2 and should_stop(history, 2) and not should_stop(history, 3)
     result = _fit(tiny_data, tmp_path / "still.pt", epochs=6, config={"lr": 1e-9, "patience": 2})
-    assert (
-        result.stopped_early
-        and len(result.history) < 6
-        and result.best_epoch == best_row(result.history)["epoch"]
-    )
+    assert len(result.history) < 6 and result.best_epoch == best_row(result.history)["epoch"]
     assert any("Stopped early" in note for note in result.notes)
 
 

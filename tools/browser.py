@@ -1,6 +1,6 @@
 """What the learner's screen shows: lessons opened and run in JupyterLab, in a real (headless) browser.
 
-`python -m helpers.browser [--full NOTEBOOK]... NOTEBOOK...` (`make test-browser`). nbval runs cells in a
+`python -m tools.browser [--full NOTEBOOK]... NOTEBOOK...` (`make test-browser`). nbval runs cells in a
 kernel and never sees the page; this starts JupyterLab from this environment on a loopback port with a random
 token, opens the lesson in Debian's Chromium through its chromedriver (Selenium, pointed at both: nothing is
 downloaded), clicks Run > Run All Cells, waits until every cell has run and the kernel is idle, and checks

@@ -1,8 +1,9 @@
 """Run, strip and check the course notebooks, and collect their figures for the README:
-`python -m helpers.notebooks {run,strip,check-stripped,figures}`.
+`python -m tools.notebooks {run,strip,check-stripped,figures}` from the repository root.
 
-Output policy (see README): notebooks are committed without outputs; `make run` writes executed copies to
-build/notebooks/, and the notebooks end with one short check cell that `pytest --nbval-lax` executes.
+Output policy (docs/testing.md): notebooks are committed without outputs (nbstripout clears them, keeping
+cell ids and tags); `make run` writes executed copies to build/notebooks/, and the notebooks end with one
+short check cell that `pytest --nbval-lax` executes.
 `figures` copies the figures of cells tagged `figure:<name>` from the executed copies to docs/figures/,
 with a note of the data, weights and hardware of that run (`make figures`).
 """
@@ -15,6 +16,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 import textwrap
 import time
@@ -33,7 +35,7 @@ def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-def _current_env_kernel_manager():
+def current_env_kernel_manager():
     """A kernel in *this* Python, whatever other 'python3' kernels the machine has (no NoSuchKernel)."""
     import ipykernel.kernelspec
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -54,7 +56,7 @@ def execute(path: Path, out_dir: Path = BUILD, timeout: int = 1800) -> float:
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     resources = {"metadata": {"path": str(path.parent)}}
-    client = NotebookClient(notebook, km=_current_env_kernel_manager(), timeout=timeout, resources=resources)
+    client = NotebookClient(notebook, km=current_env_kernel_manager(), timeout=timeout, resources=resources)
     try:
         client.execute()
     finally:
@@ -132,35 +134,33 @@ def summary_table(seconds: dict[str, float], results: Path) -> str:
         data = "demo data" if "SYNTHETIC" in json.dumps(record.get("data", "")) else data
         rows.append((stem[:2], data, str(record.get("headline", "(nothing recorded)")), f"{took:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>7}" for a, b, c, d in rows
-    )
+    return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>7}" for a, b, c, d in rows)
 
 
-def strip(path: Path) -> bool:
-    """Clear outputs and execution counts; True if the file changed."""
-    notebook = nbformat.read(path, as_version=4)
-    before = nbformat.writes(notebook)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cell.metadata.pop("execution", None)
-    notebook.metadata.pop("widgets", None)
-    after = nbformat.writes(notebook)
-    if after != before:
-        path.write_text(after)
-    return after != before
+def _nbstripout(paths: list[Path], *options: str) -> subprocess.CompletedProcess:
+    """nbstripout on the given notebooks: outputs and execution counts cleared, cell ids kept."""
+    command = [sys.executable, "-m", "nbstripout", "--keep-id", *options, *map(str, paths)]
+    return subprocess.run(command, capture_output=True, text=True, check=True)
+
+
+def _would_change(paths: list[Path]) -> list[Path]:
+    if not paths:
+        return []
+    shown = _nbstripout(paths, "--dry-run").stdout.splitlines()
+    return [Path(line.split("would have stripped ", 1)[1]) for line in shown if "would have stripped" in line]
 
 
 def unstripped(paths: list[Path]) -> list[str]:
-    """Notebooks that carry outputs, which the output policy forbids in the repository."""
-    bad = []
-    for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        if any(c.cell_type == "code" and (c.outputs or c.execution_count) for c in notebook.cells):
-            bad.append(path.name)
-    return bad
+    """Notebooks that nbstripout would change: they carry outputs, which the output policy forbids."""
+    return [path.name for path in _would_change(paths)]
+
+
+def strip(paths: list[Path]) -> list[str]:
+    """Clear outputs and execution counts; returns the names of the notebooks that changed."""
+    changed = _would_change(paths)
+    if changed:
+        _nbstripout(changed)
+    return [path.name for path in changed]
 
 
 def tagged_figures(folder: Path = BUILD) -> dict[str, tuple[str, bytes]]:
@@ -260,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path.relative_to(ROOT)}")
         return 0
     if args.command == "strip":
-        for path in paths:
-            print(f"{path.name}: {'stripped' if strip(path) else 'already clean'}")
+        changed = strip(paths)
+        print(f"stripped: {', '.join(changed)}" if changed else f"{len(paths)} notebooks already clean")
         return 0
     bad = unstripped(paths)
     if bad:
