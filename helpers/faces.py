@@ -16,11 +16,14 @@ import torch
 from torchvision.ops import box_area, box_convert, box_iou
 
 from helpers.boxes import clip_box
+from helpers.downloads import looks_like_html, sha256_file
 from helpers.images import read_image
+from helpers.runtime import work_dir
 
 YUNET_ENV = "MASK_YUNET_MODEL"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
 PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / "face_detection_yunet_2023mar.onnx"
+YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{PACKAGED_YUNET.name}"
 MAX_SIDE, MIN_SIDE = 640, 320  # YuNet finds faces of 10-300 px: big pictures are shrunk, small ones grown
 # Photos: a second pass at 800 px finds crowds' small faces, score 0.5 keeps masked faces, boxes under 14 px
 # go: chosen on face-mask-scenes' train and validation photos (benchmarks/scenes.py). Video: one pass at
@@ -89,12 +92,30 @@ def quiet_opencv() -> Iterator[None]:
 
 
 def yunet_model_path(path: str | Path | None = None) -> Path:
-    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package."""
-    path = Path(path or os.environ.get(YUNET_ENV) or PACKAGED_YUNET).expanduser()
-    if not path.is_file():
-        problem = "a folder" if path.is_dir() else "no such file"
-        raise DetectorUnavailableError(f"{path}: {problem}; give YuNet's .onnx file by path or {YUNET_ENV}")
-    return path
+    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package if
+    its sha256 is right, else a checked download into <work dir>/models (a damaged copy never loads)."""
+    given = path or os.environ.get(YUNET_ENV)
+    if given:
+        path = Path(given).expanduser()
+        if not path.is_file() or looks_like_html(path):
+            problem = "a folder" if path.is_dir() else "an HTML page" if path.is_file() else "no such file"
+            raise DetectorUnavailableError(
+                f"{path}: {problem}, expected YuNet's .onnx file (or leave {YUNET_ENV} unset)"
+            )
+        return path
+    for copy in (PACKAGED_YUNET, work_dir() / "models" / PACKAGED_YUNET.name):
+        if copy.is_file() and sha256_file(copy) == YUNET_SHA256:
+            return copy
+    print(f"The packaged YuNet file is missing or damaged: downloading it from {YUNET_URL}")
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    try:  # torch.hub's download: the sha256 is checked before the file gets its name
+        torch.hub.download_url_to_file(YUNET_URL, str(copy), hash_prefix=YUNET_SHA256, progress=False)
+    except (OSError, RuntimeError) as exc:
+        raise DetectorUnavailableError(
+            f"YuNet's packaged file is missing or damaged and {YUNET_URL} could not be fetched ({exc}); "
+            f"give a copy of {PACKAGED_YUNET.name} by path or {YUNET_ENV}"
+        ) from None
+    return copy
 
 
 @dataclass

@@ -1,78 +1,56 @@
-"""Downloads are tested offline: a loopback HTTP server plays the model zoo."""
+"""Downloads are tested offline: a loopback HTTP server plays OpenCV's model zoo for the YuNet file, the one
+model file the course fetches itself when its packaged copy is missing or damaged (ImageNet weights:
+tests/test_weights.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
-from helpers.downloads import ChecksumError, DownloadError, download, looks_like_html, verify_file
+import helpers.faces as faces
+from helpers.downloads import looks_like_html, sha256_file
+from helpers.faces import PACKAGED_YUNET, YUNET_ENV, YUNET_SHA256, DetectorUnavailableError, yunet_model_path
 
-PAYLOAD = b"pretend model weights " * 1000
 HTML = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
 
 
 @pytest.fixture
-def server(http_server: tuple[str, Path]) -> str:
-    """The loopback hub serving a model file and an HTML page saved under a model's name."""
+def zoo(http_server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A damaged packaged file (a saved web page) and a loopback zoo; returns the zoo's folder."""
     url, www = http_server
-    (www / "model.bin").write_bytes(PAYLOAD)
-    (www / "page.bin").write_bytes(HTML)
-    return url
+    damaged = tmp_path / "assets" / PACKAGED_YUNET.name
+    damaged.parent.mkdir()
+    damaged.write_bytes(HTML)
+    monkeypatch.setattr(faces, "PACKAGED_YUNET", damaged)
+    monkeypatch.setattr(faces, "YUNET_URL", f"{url}/{PACKAGED_YUNET.name}")
+    monkeypatch.delenv(YUNET_ENV, raising=False)
+    return www
 
 
-SHA = hashlib.sha256(PAYLOAD).hexdigest()
+def test_a_damaged_packaged_file_is_replaced_by_a_checked_download(zoo: Path, private_work_dir: Path) -> None:
+    (zoo / PACKAGED_YUNET.name).write_bytes(PACKAGED_YUNET.read_bytes())
+    path = yunet_model_path()
+    assert path == private_work_dir / "models" / PACKAGED_YUNET.name and sha256_file(path) == YUNET_SHA256
+    (zoo / PACKAGED_YUNET.name).unlink()  # the checked copy is used from now on, without the network
+    assert yunet_model_path() == path
 
 
-def test_download_verifies_and_renames(server: str, tmp_path: Path) -> None:
-    dest = download(f"{server}/model.bin", tmp_path / "cache" / "model.bin", SHA[:8], progress=False)
-    assert dest.read_bytes() == PAYLOAD
-    assert not (tmp_path / "cache" / "model.bin.part").exists()
+def test_a_wrong_download_is_refused_and_not_kept(zoo: Path, private_work_dir: Path) -> None:
+    (zoo / PACKAGED_YUNET.name).write_bytes(HTML)  # the zoo answers with a web page
+    with pytest.raises(DetectorUnavailableError, match="could not be fetched"):
+        yunet_model_path()
+    assert not (private_work_dir / "models" / PACKAGED_YUNET.name).exists()
 
 
-def test_verified_copy_is_not_downloaded_again(tmp_path: Path) -> None:
-    dest = tmp_path / "model.bin"
-    dest.write_bytes(PAYLOAD)
-    assert download("http://127.0.0.1:9/unreachable", dest, SHA, progress=False) == dest
+def test_an_unreachable_zoo_says_what_to_do(zoo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faces, "YUNET_URL", "http://127.0.0.1:9/yunet.onnx")
+    with pytest.raises(DetectorUnavailableError, match=f"by path or {YUNET_ENV}"):
+        yunet_model_path()
 
 
-def test_html_page_is_rejected_and_deleted(server: str, tmp_path: Path) -> None:
-    dest = tmp_path / "model.bin"
-    with pytest.raises(ChecksumError, match="HTML page"):
-        download(f"{server}/page.bin", dest, SHA, progress=False)
-    assert not dest.exists() and not (tmp_path / "model.bin.part").exists()
-
-
-def test_wrong_file_already_there_is_replaced(server: str, tmp_path: Path) -> None:
-    dest = tmp_path / "model.bin"
-    dest.write_bytes(HTML)
-    download(f"{server}/model.bin", dest, SHA, progress=False)
-    assert dest.read_bytes() == PAYLOAD
-
-
-def test_offline_error_names_url_and_destination(server: str, tmp_path: Path) -> None:
-    dest = tmp_path / "model.bin"
-    with pytest.raises(DownloadError, match="could not download .*missing.bin") as info:
-        download(f"{server}/missing.bin", dest, SHA, progress=False)
-    assert str(dest) in str(info.value) and not dest.exists()
-
-
-def test_verify_file_messages(tmp_path: Path) -> None:
-    path = tmp_path / "weights.pth"
-    path.write_bytes(PAYLOAD)
-    verify_file(path, SHA[:8])
-    with pytest.raises(ChecksumError, match="not the expected file"):
-        verify_file(path, "0" * 8)
-    with pytest.raises(ValueError, match="at least 8"):
-        verify_file(path, "ab")
-
-
-def test_looks_like_html_reads_a_file_or_its_first_bytes(tmp_path: Path) -> None:
-    page, model = tmp_path / "page.onnx", tmp_path / "model.onnx"
-    page.write_bytes(b"\n  " + HTML)
-    model.write_bytes(PAYLOAD)
-    assert (
-        looks_like_html(page) and looks_like_html(HTML.lower()) and looks_like_html(b"<?xml version='1.0'?>")
-    )
-    assert not looks_like_html(model) and not looks_like_html(b"\x89PNG\r\n") and not looks_like_html(b"")
+def test_web_pages_are_recognised_from_a_path_or_bytes(tmp_path: Path) -> None:
+    page = tmp_path / "weights.pth"
+    page.write_bytes(b"  \n" + HTML)
+    assert looks_like_html(page) and looks_like_html(HTML.upper())
+    assert not looks_like_html(PACKAGED_YUNET) and not looks_like_html(b"PK\x03\x04 zip archive")

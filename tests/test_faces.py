@@ -78,7 +78,10 @@ def test_given_path_missing_or_not_a_model_is_refused(
         yunet_model_path()
     with pytest.raises(DetectorUnavailableError, match="a folder"):
         yunet_model_path(tmp_path)
-    for name, content in (("page.onnx", HTML), ("yunet.onnx", FAKE_MODEL), ("empty.onnx", b"")):
+    (tmp_path / "page.onnx").write_bytes(HTML)
+    with pytest.raises(DetectorUnavailableError, match="page.onnx: an HTML page"):
+        YuNetDetector(tmp_path / "page.onnx")
+    for name, content in (("yunet.onnx", FAKE_MODEL), ("empty.onnx", b"")):
         (tmp_path / name).write_bytes(content)
         with pytest.raises(DetectorUnavailableError, match=f"{name}: OpenCV cannot load it"):
             YuNetDetector(tmp_path / name)
