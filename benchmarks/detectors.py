@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="a flat dataset (default: MASK_DATA_DIR; none: portraits only)")
     parser.add_argument("--images", type=int, default=100, help="images per class from the dataset")
     parser.add_argument(
-        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or the cache)"
+        "--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL, else the packaged file)"
     )
     args = parser.parse_args(argv)
     detectors: dict[str, FaceDetector] = {}

@@ -303,7 +303,7 @@ def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, gener
         val = DataLoader(ConcatDataset([frozen_features(frozen, split, plain) for split in vals]), 256)
     labels = [split.labels.repeat(views) for split in trains]  # frozen_features repeats them once per view
     sampler = balanced_sampler(labels, generator) if config.balance == "sampler" else None
-    train = DataLoader(ConcatDataset(sets), config.batch_size, not sampler, sampler, generator=generator)
+    train = DataLoader(ConcatDataset(sets), config.batch_size, sampler is None, sampler, generator=generator)
     if not per_image:
         train = AugmentOnDevice(train, batch_augmentation(size, config.augmentation).to(device), device)
     return {"train": train, "val": val}
