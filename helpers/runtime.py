@@ -12,11 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import cv2
-import matplotlib
 import numpy as np
 import torch
-import torchvision
 from tqdm.auto import tqdm
 from tqdm.std import tqdm as text_tqdm
 
@@ -72,6 +69,10 @@ def pick_device() -> torch.device:
 
 def describe_environment() -> dict[str, str]:
     """Versions and hardware, so results say where they came from."""
+    import cv2  # here, not at import: work_dir(), quick_mode() and the rest need none of them
+    import matplotlib
+    import torchvision
+
     info = {"python": sys.version.split()[0], "platform": platform.platform(), "opencv": cv2.__version__}
     info |= {module.__name__: module.__version__ for module in (torch, torchvision, np, matplotlib)}
     info |= {"device": str(pick_device()), "cpu_threads": str(torch.get_num_threads())}
