@@ -19,9 +19,10 @@ import sys
 from torch import nn
 
 from helpers.data import CourseData, SplitData, dataset_names, find_all_data, load_course_data
-from helpers.evaluation import evaluate, summary
+from helpers.evaluation import evaluate
 from helpers.models import build_model
 from helpers.runtime import describe_environment, record_result, work_dir
+from helpers.train import summary
 from helpers.training import BALANCE_CHOICES, fit, recipe
 
 

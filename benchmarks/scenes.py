@@ -1,71 +1,51 @@
-"""Faces in real scenes: how many the detector finds, by class and size, and how well they are classified.
+"""Faces in real scenes, measured as the field measures detectors: average precision at IoU 0.5 per class.
 
-    python benchmarks/scenes.py --data ../shared/datasets/face-mask-scenes [--split train+val|test]
-        [--model CKPT] [--settings all|course]
+    python benchmarks/scenes.py --data ../shared/datasets/face-mask-scenes [--split train+val|val|test]
+        [--model CKPT] [--settings all|course] [--fit-boxes]
 
 On the photos of one split of a scene dataset (images/ + annotations/, split by photo as the course splits),
-for each detector setting: recall (annotated faces matched by a detection, box overlap IoU >= 0.3) per class
-and face width (< 16, 16-32, >= 32 px), the share of detections that match an annotated face, and milliseconds
-per photo. With --model, also the classifier's accuracy per class on the faces found (cropped from the
-detection's box, as the app does) and on crops of the true boxes (as training does). The detector learns
-nothing from these photos, so its setting is chosen on --split train+val (580 photos); --split test reports
-the chosen one. Figures are printed and recorded, never asserted.
+for each detector setting: recall at IoU >= 0.3 and 0.5 per class and face width (< 16, 16-32, >= 32 px), the
+class-agnostic face AP@0.5 (every annotated face a "face"), and milliseconds per photo. With --model, the
+photo pipeline (detect, crop with the app's margin, classify) becomes a detector: every box is a detection of
+each class, with confidence = detector score ** power * class probability, and every annotated face counts,
+mask_weared_incorrect too (a two-class model's boxes on such faces are false alarms). It prints PASCAL VOC
+AP@0.5 per class and their mean (mAP), COCO's mAP@[.5:.95] from pycocotools, and,
+on --split val, the AP of each power tried. --fit-boxes prints BOX_FIT fitted on the train photos (medians
+over matched faces). The detector learns nothing from train or val photos, so settings are chosen on
+--split train+val and the power on val (the classifier picked its epoch on val faces); --split test reports
+the chosen ones. Figures are printed and recorded, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from helpers.boxes import crop_face, match_boxes
-from helpers.constants import CLASS_NAMES
 from helpers.data import DataLayoutError, find_scenes, load_course_data
-from helpers.faces import DETECTOR_SETTINGS, YuNetDetector
+from helpers.faces import DETECTOR_SETTINGS, SCORE_POWER, YuNetDetector
 from helpers.images import load_rgb
 from helpers.inference import MaskModel, class_probabilities, load_mask_model
-from helpers.metrics import balanced_accuracy
+from helpers.metrics import average_precision, precision_recall
 from helpers.runtime import describe_environment, record_result
-from helpers.scenes import SIZE_BUCKETS, BoxedFace, list_boxed_faces, size_bucket
+from helpers.scenes import BoxedFace, list_boxed_faces, size_bucket
 
-# Tried on the validation photos around the course's settings (DETECTOR_SETTINGS): one pass at a larger size,
-# lower thresholds, and two passes (the usual one plus the photo grown) with a minimum box.
-ONE = {"upscale_to": None, "min_face": 0}
-CANDIDATES = {
-    "one pass 640 px, score 0.6": dict(min_side=640, max_side=640, score_threshold=0.6) | ONE,
-    "one pass 640 px, score 0.5": dict(min_side=640, max_side=640, score_threshold=0.5) | ONE,
-    "one pass 800 px, score 0.5": dict(min_side=800, max_side=800, score_threshold=0.5) | ONE,
-    "one pass 960 px, score 0.5": dict(min_side=960, max_side=960, score_threshold=0.5) | ONE,
-    "one pass 960 px, score 0.45": dict(min_side=960, max_side=960, score_threshold=0.45) | ONE,
-    "two passes +800 px, score 0.5, min 12 px": dict(score_threshold=0.5, upscale_to=800, min_face=12),
-    "two passes +800 px, score 0.55, min 12 px": dict(score_threshold=0.55, upscale_to=800, min_face=12),
-    "two passes +800 px, score 0.5, min 16 px": dict(score_threshold=0.5, upscale_to=800, min_face=16),
-    "two passes +800 px, score 0.55, min 14 px": dict(score_threshold=0.55, upscale_to=800, min_face=14),
-    "two passes +800 px, score 0.6, min 14 px": dict(score_threshold=0.6, upscale_to=800, min_face=14),
-    "two passes +960 px, score 0.55, min 14 px": dict(score_threshold=0.55, upscale_to=960, min_face=14),
-    "two passes +960 px, score 0.5, min 14 px": dict(score_threshold=0.5, upscale_to=960, min_face=14),
-    "two passes +960 px, score 0.6, min 12 px": dict(score_threshold=0.6, upscale_to=960, min_face=12),
-    "two passes +1200 px, score 0.6, min 12 px": dict(score_threshold=0.6, upscale_to=1200, min_face=12),
+PHOTO = DETECTOR_SETTINGS["photo"]
+CANDIDATES = {  # around the course's photo setting: sizes of the second pass, thresholds, the box fit
+    "one pass 640 px, score 0.3": PHOTO | {"upscale_to": None},
+    "one pass 1280 px, score 0.3": PHOTO | {"upscale_to": None, "max_side": 1280, "min_side": 1280},
+    "640 + 960 px, score 0.3": PHOTO | {"upscale_to": 960},
+    "640 + 1600 px, score 0.3": PHOTO | {"upscale_to": 1600},
+    "640 + 1280 px, score 0.5": PHOTO | {"score_threshold": 0.5},
+    "640 + 1280 px, score 0.3, YuNet's boxes": PHOTO | {"fit_boxes": False},
 }
-
-
-@dataclass
-class Tally:
-    found: Counter
-    total: Counter
-    detections: int = 0
-    matched_detections: int = 0
-    seconds: float = 0.0
-    right_found: Counter | None = None
-    seen_found: Counter | None = None
-
-    def recall(self, label: str, bucket: str) -> str:
-        n = self.total[(label, bucket)]
-        return f"{self.found[(label, bucket)] / n:6.1%} of {n:<4}" if n else f"{'-':>6} of 0   "
+POWERS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 def scene_photos(data_dir: str, split: str) -> dict[Path, list[BoxedFace]]:
@@ -83,110 +63,172 @@ def scene_photos(data_dir: str, split: str) -> dict[Path, list[BoxedFace]]:
     return dict(photos)
 
 
-def classify(model: MaskModel, image: np.ndarray, boxes: list) -> list[str]:
-    rows = class_probabilities(model, [crop_face(image, box) for box in boxes])
-    return [model.class_names[k] for k in rows.argmax(axis=1)]
-
-
-def run_setting(
-    detector: YuNetDetector, photos: dict[Path, list[BoxedFace]], model: MaskModel | None
-) -> Tally:
-    tally = Tally(Counter(), Counter(), right_found=Counter(), seen_found=Counter())
-    for path, truth in photos.items():
+def detect_all(detector: YuNetDetector, photos: dict, model: MaskModel | None) -> tuple[dict, float, float]:
+    """{photo: [(box, score, class probabilities)]}, and milliseconds per photo to detect and to classify."""
+    found, detecting, classifying = {}, 0.0, 0.0
+    for path in photos:
         image = np.asarray(load_rgb(path))
         start = time.perf_counter()
-        found = detector.detect(image)
-        tally.seconds += time.perf_counter() - start
-        matched = match_boxes([f.box for f in found], [t.box for t in truth])
-        tally.detections += len(found)
-        tally.matched_detections += sum(m is not None for m in matched)
-        for face, hit in zip(truth, matched, strict=True):
-            key = (face.label, size_bucket(face.box[2]))
-            tally.total[key] += 1
-            tally.found[key] += hit is not None
-        if model is not None:
-            pairs = [(t, found[m].box) for t, m in zip(truth, matched, strict=True) if m is not None]
-            pairs = [(t, box) for t, box in pairs if t.label in CLASS_NAMES]
-            for (face, _), answer in zip(pairs, classify(model, image, [b for _, b in pairs]), strict=True):
-                tally.seen_found[face.label] += 1
-                tally.right_found[face.label] += answer == face.label
-    return tally
+        faces = detector.detect(image)
+        detecting += time.perf_counter() - start
+        rows = [None] * len(faces)
+        if model is not None and faces:
+            start = time.perf_counter()
+            rows = list(class_probabilities(model, [crop_face(image, face.box) for face in faces]))
+            classifying += time.perf_counter() - start
+        found[path] = [(face.box, face.score or 0.0, row) for face, row in zip(faces, rows, strict=True)]
+    return found, 1000 * detecting / len(photos), 1000 * classifying / len(photos)
 
 
-def true_box_accuracy(model: MaskModel, photos: dict[Path, list[BoxedFace]]) -> dict[str, dict]:
-    """Accuracy per class and size on crops of the annotated boxes, as training cuts them."""
-    right, seen = Counter(), Counter()
+def recall_table(found: dict, photos: dict, min_iou: float) -> dict[str, str]:
+    hit, total = Counter(), Counter()
     for path, truth in photos.items():
-        image = np.asarray(load_rgb(path))
-        faces = [t for t in truth if t.label in CLASS_NAMES]
-        for face, answer in zip(faces, classify(model, image, [t.box for t in faces]), strict=True):
-            for bucket in ("all", size_bucket(face.box[2])):
-                seen[(face.label, bucket)] += 1
-                right[(face.label, bucket)] += answer == face.label
-    table = {}
-    for bucket in ("all", ">=32", "16-32", "<16"):
-        # a two-class confusion matrix: right answers on the diagonal, each class's other faces beside them
-        rights = np.array([right[(c, bucket)] for c in CLASS_NAMES])
-        wrongs = np.array([seen[(c, bucket)] for c in CLASS_NAMES]) - rights
-        matrix = np.diag(rights) + np.diag(wrongs)[:, ::-1]
-        balanced = balanced_accuracy(matrix) if matrix.sum() else None
-        table[bucket] = {
-            **{c: f"{right[(c, bucket)]}/{seen[(c, bucket)]}" for c in CLASS_NAMES},
-            "balanced": None if balanced is None else round(balanced, 4),
-        }
-    return table
+        matched = match_boxes([box for box, _, _ in found[path]], [t.box for t in truth], min_iou)
+        for face, index in zip(truth, matched, strict=True):
+            for key in (face.label, f"{face.label} {size_bucket(face.box[2])}"):
+                total[key] += 1
+                hit[key] += index is not None
+    return {key: f"{hit[key] / total[key]:.1%} of {total[key]}" for key in sorted(total)}
+
+
+def face_ap(found: dict, photos: dict) -> float:
+    detections = [(path, box, score) for path, rows in found.items() for box, score, _ in rows]
+    return average_precision(
+        *precision_recall(detections, {p: [t.box for t in f] for p, f in photos.items()})
+    )
+
+
+def class_ap(found: dict, photos: dict, classes: tuple[str, ...], power: float) -> dict[str, float]:
+    """VOC AP@0.5 per class: every box a detection of each class, confidence score ** power * probability."""
+    ap = {}
+    for k, name in enumerate(classes):
+        detections = [
+            (p, box, score**power * row[k]) for p, rows in found.items() for box, score, row in rows
+        ]
+        truth = {path: [t.box for t in faces if t.label == name] for path, faces in photos.items()}
+        ap[name] = average_precision(*precision_recall(detections, truth))
+    return ap
+
+
+def coco_map(found: dict, photos: dict, classes: tuple[str, ...], power: float) -> dict[str, float]:
+    """COCO's mAP@[.5:.95] and mAP@0.5 over the model's classes, from pycocotools (COCO's reference code).
+    Faces of a class the model lacks are a class of their own: boxes on them are false alarms (class_ap)."""
+    from pycocotools.coco import COCO  # a benchmark need, not the course's
+    from pycocotools.cocoeval import COCOeval
+
+    ids = {path: k for k, path in enumerate(photos, start=1)}
+    category = {name: k for k, name in enumerate(classes, start=1)}
+    truth = [
+        (ids[p], t.box, category.get(t.label, len(classes) + 1)) for p, faces in photos.items() for t in faces
+    ]
+    annotations = [
+        {"id": k, "image_id": i, "bbox": list(box), "area": box[2] * box[3], "iscrowd": 0, "category_id": c}
+        for k, (i, box, c) in enumerate(truth, start=1)
+    ]
+    detections = [
+        {"image_id": ids[p], "bbox": list(box), "score": float(score**power * row[k]), "category_id": k + 1}
+        for p, rows in found.items()
+        for box, score, row in rows
+        for k in range(len(classes))
+    ]
+    coco = COCO()
+    categories = [{"id": k} for k in range(1, len(classes) + 2)]
+    coco.dataset = {
+        "images": [{"id": i} for i in ids.values()],
+        "annotations": annotations,
+        "categories": categories,
+    }
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
+        coco.createIndex()
+        evaluation = COCOeval(coco, coco.loadRes(detections), "bbox")
+        evaluation.params.catIds = list(category.values())  # the model's classes
+        evaluation.params.maxDets = [1, 10, 1000]  # crowds: a photo may hold hundreds of detections
+        evaluation.evaluate()
+        evaluation.accumulate()
+    # precision by IoU threshold, recall point and class; for every face size and the most detections
+    precision = evaluation.eval["precision"][:, :, :, 0, -1]
+    return {
+        "coco_map_50_95": round(float(precision.mean()), 4),
+        "coco_map_50": round(float(precision[0].mean()), 4),
+    }
+
+
+def fit_boxes(photos: dict) -> tuple[float, ...]:
+    """BOX_FIT from matched pairs (IoU >= 0.3) of YuNet's photo boxes and the annotated ones: medians of the
+    centre shifts (in box widths and heights) and of the width and height scales."""
+    detector = YuNetDetector(**PHOTO | {"fit_boxes": False})
+    pairs = []
+    for path, truth in photos.items():
+        boxes = [face.box for face in detector.detect(np.asarray(load_rgb(path)))]
+        for t, index in zip(truth, match_boxes(boxes, [f.box for f in truth]), strict=True):
+            if index is not None:
+                x, y, w, h = boxes[index]
+                tx, ty, tw, th = t.box
+                pairs.append(((tx + tw / 2 - x - w / 2) / w, (ty + th / 2 - y - h / 2) / h, tw / w, th / h))
+    fit = tuple(round(float(v), 3) for v in np.median(np.array(pairs), axis=0))
+    print(f"BOX_FIT = {fit}  # from {len(pairs)} matched faces of {len(photos)} photos")
+    return fit
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="a scene dataset: images/ + annotations/")
-    parser.add_argument(
-        "--split",
-        choices=("train", "val", "train+val", "test"),
-        default="train+val",
-        help="photos to measure on (the detector learns nothing from them: train+val chooses its setting)",
-    )
-    parser.add_argument("--model", type=Path, help="a checkpoint: also classify the faces")
-    parser.add_argument(
-        "--settings",
-        choices=("all", "course"),
-        default="all",
-        help="all candidates, or only the course's photo and video settings",
-    )
+    parser.add_argument("--split", choices=("train", "val", "train+val", "test"), default="train+val")
+    parser.add_argument("--model", type=Path, help="a checkpoint: the photo pipeline's AP per class")
+    parser.add_argument("--settings", choices=("all", "course"), default="all")
+    parser.add_argument("--fit-boxes", action="store_true", help="print BOX_FIT fitted on the train photos")
     args = parser.parse_args(argv)
+    if args.fit_boxes:
+        fit_boxes(scene_photos(args.data, "train"))
+        return 0
     photos = scene_photos(args.data, args.split)
     model = load_mask_model(args.model) if args.model else None
     hardware = describe_environment()
     print(f"{len(photos)} photos of the {args.split} split, {sum(map(len, photos.values()))} annotated faces")
-    print(f"OpenCV {hardware['opencv']}, {hardware['cpu_threads']} CPU threads, {hardware['device']}")
-    settings = {f"course {name}: {kw}": kw for name, kw in DETECTOR_SETTINGS.items()}
-    if args.settings == "all":
-        settings |= CANDIDATES
-    buckets = [name for name, _, _ in SIZE_BUCKETS][::-1]
-    labels = ("mask", "no_mask", "incorrect")
-    header = " ".join(f"{label[:7] + ' ' + b:>15}" for label in labels for b in buckets)
+    print(f"OpenCV {hardware['opencv']}, torch {hardware['torch']}, {hardware['cpu_threads']} CPU threads")
+    settings = {f"course {name}": kwargs for name, kwargs in DETECTOR_SETTINGS.items()}
+    settings |= CANDIDATES if args.settings == "all" else {}
     results = {}
     for name, kwargs in settings.items():
-        tally = run_setting(YuNetDetector(**kwargs), photos, model)
-        precision = tally.matched_detections / max(1, tally.detections)
-        ms = 1000 * tally.seconds / max(1, len(photos))
-        print(f"\n{name}\n  recall  {header}")
-        print("          " + " ".join(f"{tally.recall(label, b):>15}" for label in labels for b in buckets))
-        line = f"  detections matching a face {precision:.1%} ({tally.detections}); {ms:.1f} ms per photo"
-        if model is not None:
-            found_acc = {c: f"{tally.right_found[c]}/{tally.seen_found[c]}" for c in CLASS_NAMES}
-            line += f"; classifier on found faces {found_acc}"
-        print(line)
-        results[name] = {
-            "recall": {f"{label} {b}": tally.recall(label, b).strip() for label in labels for b in buckets},
-            "detections_matching": round(precision, 4),
-            "ms_per_photo": round(ms, 1),
+        found, detect_ms, classify_ms = detect_all(YuNetDetector(**kwargs), photos, model)
+        row = {
+            "setting": kwargs,
+            "detect_ms": round(detect_ms, 1),
+            "face_ap50": round(face_ap(found, photos), 4),
         }
-    if model is not None:
-        table = true_box_accuracy(model, photos)
-        print(f"\nClassifier {model.describe()}\n  on true-box crops: {table}")
-        results["true_box_accuracy"] = table
-    record_result(f"benchmark_scenes_{args.split}", {"photos": len(photos), "settings": results})
+        row |= {f"recall_iou{iou}": recall_table(found, photos, iou) for iou in (0.3, 0.5)}
+        print(
+            f"\n{name}: {kwargs}\n  face AP@0.5 {row['face_ap50']:.3f}; detection {detect_ms:.1f} ms a photo"
+        )
+        for iou in (0.3, 0.5):
+            print(
+                f"  recall IoU>={iou}: " + ", ".join(f"{k} {v}" for k, v in row[f"recall_iou{iou}"].items())
+            )
+        if model is not None:
+            classes = model.class_names
+            ap = class_ap(found, photos, classes, SCORE_POWER)
+            row |= {
+                "ap50": {k: round(v, 4) for k, v in ap.items()},
+                "map50": round(float(np.mean(list(ap.values()))), 4),
+            }
+            row |= {"classify_ms": round(classify_ms, 1)} | coco_map(found, photos, classes, SCORE_POWER)
+            print(
+                f"  {model.describe()}: AP@0.5 "
+                + ", ".join(f"{k} {v:.3f}" for k, v in ap.items())
+                + f"; mAP {row['map50']:.3f}; COCO mAP@[.5:.95] {row['coco_map_50_95']:.3f}, @0.5 "
+                f"{row['coco_map_50']:.3f}; classifying {classify_ms:.1f} ms a photo"
+            )
+            if args.split == "val":
+                powers = {p: class_ap(found, photos, classes, p) for p in POWERS}
+                row["ap50_by_power"] = {
+                    p: {k: round(v, 4) for k, v in ap.items()} for p, ap in powers.items()
+                }
+                print(
+                    "  mAP by power: "
+                    + ", ".join(f"{p:g}: {np.mean(list(a.values())):.3f}" for p, a in powers.items())
+                )
+        results[name] = row
+    record_result(f"benchmark_scenes_{args.split}", {"photos": len(photos), "settings": results} | hardware)
     return 0
 
 

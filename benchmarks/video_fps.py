@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.boxes import match_boxes
+from helpers.boxes import crop_face, match_boxes
 from helpers.collage import scene
 from helpers.course import course_model
 from helpers.demo_data import add_synthetic_mask
 from helpers.faces import DETECTOR_SETTINGS, MAX_SIDE, DetectorUnavailableError, make_detector
 from helpers.inference import MaskModel, load_mask_model
 from helpers.runtime import describe_environment, record_result
-from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, MASK_COLOURS, face_crop, grace_hopper
+from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, MASK_COLOURS, grace_hopper
 from helpers.video import FrameAnnotator
 
 VIDEO_MAX_SIDE = DETECTOR_SETTINGS["video"]["max_side"]
@@ -47,7 +47,7 @@ def portrait_faces() -> list[tuple[np.ndarray, str]]:
     versions += [
         (add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, rgb), "mask") for rgb in MASK_COLOURS.values()
     ]
-    return [(np.asarray(face_crop(image, GRACE_HOPPER_FACE, 0.45)), label) for image, label in versions]
+    return [(crop_face(np.asarray(image), GRACE_HOPPER_FACE, 0.45), label) for image, label in versions]
 
 
 class OneByOne:

@@ -1,5 +1,4 @@
-"""Checkpoint files: a model with all it takes to rebuild and use it offline, read back with clear errors
-(backbone and options, weights' origin, classes, input size, normalisation, settings, history, data facts)."""
+"""Checkpoint files: a model with all it takes to rebuild and use it offline, read back with clear errors."""
 
 from __future__ import annotations
 
@@ -28,18 +27,16 @@ def atomic_save(payload: dict, path: Path) -> None:
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, data: dict, history: list, **facts: object) -> Path:
-    """The model as it is now, saved as the best epoch (history's last row, or facts["best"]). data:
-    helpers.training.data_facts; facts: config, and backbone/weights/options for a model build_model did
-    not label; anything else is saved as it is."""
+    """The model as it is now, saved as the best epoch (history's last row, or facts["best"]), with all it
+    takes to rebuild it; data: helpers.training.data_facts; facts: config (and backbone, weights, options)."""
     best = facts.pop("best", None) or history[-1]
     labels = {key: getattr(model, key) for key in ("backbone", "weights", "options") if hasattr(model, key)}
-    payload = {"format": CHECKPOINT_FORMAT, "config": {}, **labels, **facts}
+    payload = {"format": CHECKPOINT_FORMAT, "config": {}, **labels, **facts, "data": data}
     payload |= {
         "class_names": list(getattr(model, "class_names", CLASS_NAMES)),
         "image_size": data["image_size"],
         "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
         "trainable": [name for name, p in model.named_parameters() if p.requires_grad],
-        "data": data,
         "torch": str(torch.__version__),
         "model": model.state_dict(),
         "epoch": best["epoch"],
@@ -62,8 +59,7 @@ def backup_previous(checkpoint: Path) -> None:
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """The one torch.load of the course: a checkpoint's dictionary, or a one-line CheckpointError saying what
-    the file is instead."""
+    """The one torch.load of the course: a checkpoint's dictionary, or a CheckpointError saying what it is."""
     path = Path(path)
     if not path.is_file():
         what = "is a folder, expected a checkpoint file (.pt)" if path.is_dir() else "no such file"
@@ -80,9 +76,9 @@ def read_checkpoint(path: str | Path) -> dict:
     saved = payload.get("format") if isinstance(payload, dict) else None
     if saved == CHECKPOINT_FORMAT:
         return payload
-    if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        raise CheckpointError(f"{path}: a bare state_dict (weights only), without its backbone and classes")
-    raise CheckpointError(f"{path}: a PyTorch file but not a course checkpoint (format {saved!r})")
+    bare = isinstance(payload, dict) and all(isinstance(v, torch.Tensor) for v in payload.values())
+    what = "a bare state_dict: weights without backbone and classes" if bare else f"format {saved!r}"
+    raise CheckpointError(f"{path}: a PyTorch file but not a course checkpoint ({what})")
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
@@ -91,8 +87,7 @@ def checkpoint_files(folder: Path) -> list[Path]:
 
 
 def best_checkpoint_file(folder: Path) -> Path | None:
-    """The checkpoint in folder with the best validation score (accuracy, then lower loss; on a tie the first
-    by name), unreadable files skipped; None if there is none."""
+    """The readable checkpoint with the best validation accuracy (then lower loss, then name), or None."""
     scored = []
     for path in checkpoint_files(folder):
         try:
@@ -116,8 +111,7 @@ def check_compatible(payload: dict, path: Path, backbone: str | None, class_name
 def load_checkpoint(
     path: str | Path, backbone: str | None = None, class_names: tuple | None = None, device: str = "cpu"
 ) -> tuple[nn.Module, dict]:
-    """A trained model ready for prediction (eval mode), rebuilt without downloading anything, and its
-    checkpoint's facts (image size, metrics). device: a name ("cuda") or a torch.device."""
+    """A trained model in eval mode, rebuilt without downloading anything, and its checkpoint's facts."""
     payload = read_checkpoint(path)
     check_compatible(payload, Path(path), backbone, class_names)
     model = build_model(payload["backbone"], pretrained=False, **payload.get("options", {}))

@@ -7,8 +7,7 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 # ImageNet's per-channel mean and standard deviation: what pretrained backbones expect their inputs scaled by.
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
-# Share of a detected face box added on each side before cropping: datasets frame faces with some forehead,
-# chin and cheek around them, while YuNet's box runs from brows to chin.
+# Added on each side of a detected face before cropping: datasets frame faces more loosely than YuNet does.
 FACE_MARGIN = 0.2
 LABEL_TEXT = {"mask": "mask", "no_mask": "no mask", "incorrect": "mask worn wrong"}
 # Boxes: green for mask, red for no mask, orange for a mask worn below the nose (three-class models).

@@ -1,7 +1,6 @@
-"""Finding the data, reading every image once, and caching it for the lessons: find_data() picks the folder,
-find_layout() reads its layout (pre-split, flat class folders, or scene photos with boxed faces),
-scan_images() decodes each file once into a cache on disk, load_course_data() adds a leak-free split.
-Several datasets (find_all_data) are each loaded on their own; fit() trains on them together."""
+"""Finding the data and reading it once: find_data() picks the dataset, find_layout() reads its folders
+(pre-split, flat class folders, or scene photos with boxed faces), load_course_data() decodes every image
+into a cache on disk and splits it without leaks. fit() trains on several datasets, each loaded on its own."""
 
 from __future__ import annotations
 
@@ -47,7 +46,6 @@ def _subfolders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not is_junk(p))
 
 
-# ----------------------------------------------------------------------------------------------- layouts
 @dataclass(frozen=True)
 class Layout:
     """Where the class folders of each split are (split None: flat, the course splits it)."""
@@ -73,12 +71,10 @@ class Layout:
             lines.append(
                 "  {}/ + {}/ -> faces cut out along their boxes".format(*(p.name for p in self.scenes))
             )
-        for by_label in self.folders.values():
-            lines += [
-                f"  {f.relative_to(self.root).as_posix() + '/':<40} -> {k}"
-                for k, fs in by_label.items()
-                for f in fs
-            ]
+        for label, folder in (
+            (k, f) for by_label in self.folders.values() for k in by_label for f in by_label[k]
+        ):
+            lines.append(f"  {folder.relative_to(self.root).as_posix() + '/':<40} -> {label}")
         return "\n".join(lines)
 
 
@@ -98,18 +94,16 @@ def detect_layout(root: Path) -> Layout:
     if (scenes := scene_folders(root)) is not None:
         return Layout(root, "scenes", {}, scenes)
     subfolders = _subfolders(root)
-    names = {sub: SPLIT_ALIASES.get(sub.name.lower(), sub.name.lower()) for sub in subfolders}
-    splits = {name: sub for sub, name in names.items() if name in SPLITS}
+    splits = {
+        s: sub for sub in subfolders if (s := SPLIT_ALIASES.get(sub.name.lower(), sub.name.lower())) in SPLITS
+    }
     if "train" in splits:
-        folders: dict[str | None, dict[str, list[Path]]] = {}
-        for split, folder in splits.items():
-            if (by_label := _class_folders(folder)) is None:
-                raise DataLayoutError(
-                    f"{folder}: found class folders {[p.name for p in _subfolders(folder)]}; expected one "
-                    f"folder for each of {list(CLASS_NAMES)} (e.g. with_mask/ and without_mask/)."
-                )
-            folders[split] = by_label
-        return Layout(root, "pre-split", folders)
+        if folder := next((f for f in splits.values() if _class_folders(f) is None), None):
+            raise DataLayoutError(
+                f"{folder}: found class folders {[p.name for p in _subfolders(folder)]}; expected one "
+                f"folder for each of {list(CLASS_NAMES)} (e.g. with_mask/ and without_mask/)."
+            )
+        return Layout(root, "pre-split", {split: _class_folders(f) or {} for split, f in splits.items()})
     if (by_label := _class_folders(root)) is not None:
         return Layout(root, "flat", {None: by_label})
     files = sorted(p.name for p in root.iterdir() if p.is_file())[:5]
@@ -123,22 +117,17 @@ def detect_layout(root: Path) -> Layout:
 
 def find_datasets(root: Path, max_depth: int = 3) -> list[Layout]:
     """Every dataset in root or below it (a zip that unpacks to archive/dataset/..., a folder holding
-    several); a dataset's own subfolders are not searched. DataLayoutError about root if there is none."""
+    several); a dataset's own subfolders are not searched. None: the DataLayoutError about root itself."""
     try:
         return [detect_layout(root)]
     except DataLayoutError as error:
-        subfolders = _subfolders(Path(root)) if max_depth > 0 and Path(root).is_dir() else []
-        if found := [layout for sub in subfolders for layout in _search(sub, max_depth - 1)]:
-            return found
-        raise error
-
-
-def _search(folder: Path, max_depth: int) -> list[Layout]:
-    """find_datasets, or no datasets instead of an error."""
-    try:
-        return find_datasets(folder, max_depth)
-    except DataLayoutError:
-        return []
+        found: list[Layout] = []
+        for sub in _subfolders(Path(root)) if max_depth > 0 and Path(root).is_dir() else []:
+            with contextlib.suppress(DataLayoutError):
+                found += find_datasets(sub, max_depth - 1)
+        if not found:
+            raise error
+        return found
 
 
 def find_layout(root: Path, max_depth: int = 3) -> Layout:
@@ -150,7 +139,6 @@ def find_layout(root: Path, max_depth: int = 3) -> Layout:
     return layouts[0]
 
 
-# ----------------------------------------------------------------------------------------------- sources
 @dataclass(frozen=True)
 class DataSource:
     """Which dataset a notebook uses and why, so every result can say what data it came from."""
@@ -192,7 +180,8 @@ def find_all_data(path: str | Path | list | tuple | None = None) -> list[DataSou
                     f"{folder} (from {origin}) does not exist. Expected {EXPECTED_LAYOUTS}; several "
                     f"datasets: MASK_DATA_DIR=first{os.pathsep}second (separated by {os.pathsep!r})."
                 )
-            layouts += find_datasets(folder) if k < 2 else _search(folder, 5)
+            with contextlib.suppress(*(() if k < 2 else (DataLayoutError,))):  # given paths must hold data
+                layouts += find_datasets(folder, 3 if k < 2 else 5)
         if layouts:
             origin = "the repository's data/ folder" if origin == "data/" else origin
             return [DataSource(x.root, origin, demo_data.is_demo_dataset(x.root)) for x in layouts]
@@ -207,11 +196,10 @@ def find_data(path: DataSource | str | Path | list | tuple | None = None) -> Dat
         return path
     sources = find_all_data(path)
     chosen = next((s for s in sources if scene_folders(s.root) is None), sources[0])
-    if len(sources) == 1:
-        return chosen
-    others = ", ".join(display_path(s.root) for s in sources if s is not chosen)
-    note = f"{chosen.origin}, one of {len(sources)} datasets there (face crops first; the others: {others})"
-    return DataSource(chosen.root, note, chosen.synthetic)
+    if others := ", ".join(display_path(s.root) for s in sources if s is not chosen):
+        note = f", one of {len(sources)} datasets there (face crops first; the others: {others})"
+        chosen = DataSource(chosen.root, chosen.origin + note, chosen.synthetic)
+    return chosen
 
 
 def find_scenes(path: str | Path | None = None) -> DataSource:
@@ -239,7 +227,6 @@ def find_faces(path: str | Path | None = None) -> DataSource:
     return source if scene_folders(source.root) is None else _demo_faces("only scene data found")
 
 
-# ----------------------------------------------------------------------------------------------- scanning
 @dataclass(frozen=True)
 class FileEntry:
     path: Path
@@ -276,8 +263,9 @@ def quick_subset(entries: list[FileEntry], root: Path) -> list[FileEntry]:
         groups[(entry.split or "flat", entry.label)].append(entry)
     kept = []
     for (split, _), group in sorted(groups.items()):
-        group.sort(key=lambda e: stable_hash(e.path.relative_to(root).as_posix()))
-        kept += group[: QUICK_LIMITS[split]]
+        kept += sorted(group, key=lambda e: stable_hash(e.path.relative_to(root).as_posix()))[
+            : QUICK_LIMITS[split]
+        ]
     return kept
 
 
@@ -291,30 +279,27 @@ class Scanned(NamedTuple):
 
 
 def read_file(path: Path, size: int, boxes: list | None = None) -> list[Scanned | str]:
-    """Decode a file once: the whole image, or each boxed face cut with the margin inference uses (crop_face;
-    a box outside the photo gives its reason instead), resized with the course's one resize, so the cache
-    holds what inference would make of it. Hashes are the decoded file's: the split is the same at every
-    image size, and the faces of one photo, and of copies of it, stay together."""
+    """Decode a file once: the whole image, or each boxed face cut as inference cuts it (crop_face; a box
+    outside the photo gives its reason), with the course's one resize. Hashes are the decoded file's: the
+    split is the same at every image size, and the faces of a photo, and of copies of it, stay together."""
     data = path.read_bytes()
     image = decode_rgb(data, path)
-    facts = (hashlib.sha1(data).hexdigest(), difference_hash(image.convert("L")))
-    if boxes is None:
-        return [Scanned(resize_square(image, size).transpose(2, 0, 1).copy(), *facts, image.size)]
-    pixels, results = np.asarray(image), []
-    for box in boxes:
-        if (inside := clip_box(box, image.width, image.height)) is None:
+    pixels, facts = np.asarray(image), (hashlib.sha1(data).hexdigest(), difference_hash(image.convert("L")))
+    results: list[Scanned | str] = []
+    for box in boxes or [None]:
+        inside = (0, 0, *image.size) if box is None else clip_box(box, image.width, image.height)
+        if inside is None:
             results.append(f"box {box} (x, y, w, h) lies outside the {image.width}x{image.height} photo")
         else:
-            face = resize_square(crop_face(pixels, inside), size).transpose(2, 0, 1).copy()
-            results.append(Scanned(face, *facts, (inside[2], inside[3])))
+            face = pixels if box is None else crop_face(pixels, inside)
+            results.append(Scanned(resize_square(face, size).transpose(2, 0, 1).copy(), *facts, inside[2:]))
     return results
 
 
 def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = None) -> dict[str, np.ndarray]:
     """Decode every file once (threads: PIL releases the GIL) into arrays: keys (FileEntry.key), pixels
     (N x 3 x size x size uint8), sha1, dhash, sizes (N x 2) of the readable ones, skipped (M x 2: file,
-    reason). Cached on disk under a name made of every file's path, size and modification time: the next run
-    with the same files loads it in a second, and any change to a file reads them again."""
+    reason). Cached under a name made of every file's path, size and mtime: any change reads them again."""
     digest = hashlib.sha256(f"v{CACHE_VERSION} size={size}".encode())
     for e in entries:
         stat = e.path.stat()
@@ -338,22 +323,29 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     for entry in entries:
         by_file[entry.path].append(entry)
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
-        jobs = pool.map(read, by_file.values())
-        if len(by_file) >= 500:
-            jobs = progress(jobs, total=len(by_file), desc="Reading images", mininterval=1.0)
-        found: dict[str, Scanned | str] = {}
-        for group, results in zip(by_file.values(), jobs, strict=True):
-            found |= {e.key: result for e, result in zip(group, results, strict=True)}
-    results = [(e, found[e.key]) for e in entries]  # in the order of entries, not of files
-    good = [(e, r) for e, r in results if isinstance(r, Scanned)]
-    bad = [(f"{e.path} face {e.box}" if e.box else str(e.path), r) for e, r in results if isinstance(r, str)]
+        jobs = progress(
+            pool.map(read, by_file.values()),
+            total=len(by_file),
+            desc="Reading images",
+            mininterval=1.0,
+            disable=len(by_file) < 500,
+        )
+        found = [
+            pair
+            for group, got in zip(by_file.values(), jobs, strict=True)
+            for pair in zip(group, got, strict=True)
+        ]
+    good = [(e, r) for e, r in found if isinstance(r, Scanned)]
     scan = {
         "keys": np.array([e.key for e, _ in good], dtype=str),
-        "pixels": np.stack([r.pixels for _, r in good]) if good else np.zeros((0, 3, size, size), np.uint8),
+        "pixels": np.array([r.pixels for _, r in good], np.uint8).reshape(-1, 3, size, size),
         "sha1": np.array([r.sha1 for _, r in good], dtype=str),
         "dhash": np.array([r.dhash for _, r in good], dtype=np.uint64),
         "sizes": np.array([r.size for _, r in good], dtype=np.int64).reshape(-1, 2),
-        "skipped": np.array(bad, dtype=str).reshape(-1, 2),
+        "skipped": np.array(
+            [(f"{e.path} face {e.box}" if e.box else str(e.path), r) for e, r in found if isinstance(r, str)],
+            dtype=str,
+        ).reshape(-1, 2),
     }
     file.parent.mkdir(parents=True, exist_ok=True)
     with open(file.with_suffix(".part"), "wb") as part:  # written whole, then renamed: never half a cache
@@ -364,7 +356,6 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     return scan
 
 
-# ----------------------------------------------------------------------------------------------- results
 @dataclass
 class ScanReport:
     """What the scan found: counts per split and class, skipped files with reasons, sizes, duplicates."""
@@ -382,18 +373,17 @@ class ScanReport:
     def as_dict(self) -> dict:
         images = sum(sum(row.values()) for row in self.counts.values())
         facts = ("exact_duplicates", "near_duplicate_groups", "groups_across_splits", "face_sizes")
-        counts = {"counts": self.counts, "images": images, "skipped": len(self.skipped)}
-        return counts | {k: getattr(self, k) for k in facts}
+        return {"counts": self.counts, "images": images, "skipped": len(self.skipped)} | {
+            k: getattr(self, k) for k in facts
+        }
 
     def __str__(self) -> str:
-        lines = [f"{'split':<6} " + " ".join(f"{c:>9}" for c in self.class_names) + f" {'total':>8}"]
+        lines = [f"{'split':<6}" + "".join(f"{c:>10}" for c in (*self.class_names, "total"))]
         for split in SPLITS:
-            row = self.counts.get(split, {})
-            cells = " ".join(f"{row.get(c, 0):>9}" for c in self.class_names)
-            lines.append(f"{split:<6} {cells} {sum(row.values()):>8}")
-        short = np.percentile(self.sizes.min(axis=1), [0, 50, 100]).astype(int) if len(self.sizes) else None
-        sizes = "no readable images" if short is None else "shorter side min {} px, median {} px, max {} px"
-        lines.append("Image sizes: " + sizes.format(*([] if short is None else short)))
+            row = [self.counts.get(split, {}).get(c, 0) for c in self.class_names]
+            lines.append(f"{split:<6}" + "".join(f"{n:>10}" for n in (*row, sum(row))))
+        low, median, high = np.percentile(self.sizes.min(axis=1), [0, 50, 100]).astype(int)
+        lines.append(f"Image sizes: shorter side min {low} px, median {median} px, max {high} px")
         buckets = [name for name, _, _ in SIZE_BUCKETS]
         if self.face_sizes:
             lines.append("Faces by box width: " + " ".join(f"{b + ' px':>10}" for b in buckets))
@@ -406,8 +396,7 @@ class ScanReport:
         )
         lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
         for path, reason in self.skipped[:20]:  # a file as a reader should see it: class folder and name
-            shown = display_path(Path(path))
-            lines.append(f"  {shown if '/' in shown else Path(path).parent.name + '/' + shown}: {reason}")
+            lines.append(f"  {Path(path).parent.name}/{Path(path).name}: {reason}")
         lines += [f"  ... and {len(self.skipped) - 20} more"] if len(self.skipped) > 20 else []
         return "\n".join(lines + self.notes)
 
@@ -462,17 +451,13 @@ def _split(
         return assign_splits(labels, groups, sha1), note
     if not (missing := [s for s in ("val", "test") if s not in layout.folders]):
         return splits, ""
-    fractions = {"val": (0.85, 0.15, 0.0), "test": (0.85, 0.0, 0.15)}.get(
-        " ".join(missing), (0.7, 0.15, 0.15)
-    )
     train = [i for i, s in enumerate(splits) if s == "train"]
+    fractions = (1 - 0.15 * len(missing), 0.15 * ("val" in missing), 0.15 * ("test" in missing))
     dealt = assign_splits(*([x[i] for i in train] for x in (labels, groups, sha1)), fractions)
     for i, split in zip(train, dealt, strict=True):
         splits[i] = split
-    return (
-        splits,
-        f"No {' or '.join(missing)} folder: carved {' and '.join(missing)} out of train by content hash.",
-    )
+    note = f"No {' or '.join(missing)} folder: carved {' and '.join(missing)} out of train by content hash."
+    return splits, note
 
 
 def load_course_data(
@@ -481,10 +466,9 @@ def load_course_data(
     quick: bool | None = None,
     classes: tuple[str, ...] = CLASS_NAMES,
 ) -> CourseData:
-    """Find, scan, split and cache one dataset; the one call every notebook starts with. Several datasets are
-    loaded one by one (each split on its own: no photo leaks through another) and trained on with fit().
-    classes: ALL_CLASS_NAMES also learns masks worn incorrectly (scene data); the two-class course keeps such
-    faces aside in held_out["incorrect"]."""
+    """Find, scan, split and cache one dataset; the one call every notebook starts with (several datasets:
+    load each, so no photo leaks through another, and pass the list to fit()). classes=ALL_CLASS_NAMES also
+    learns masks worn incorrectly (scene data); the two-class course keeps those in held_out["incorrect"]."""
     if not isinstance(image_size, int) or not 16 <= image_size <= 1024:
         raise ValueError(f"image_size={image_size!r}: expected a whole number of pixels from 16 to 1024")
     if tuple(classes) not in (CLASS_NAMES, ALL_CLASS_NAMES):
@@ -499,18 +483,14 @@ def load_course_data(
     entries, junk = list_files(layout)
     scan = scan_images(quick_subset(entries, layout.root) if quick else entries, image_size)
     if not len(scan["keys"]):
-        raise DataLayoutError(
-            f"{layout.root}: no readable images found ({len(scan['skipped'])} files skipped)."
-        )
+        raise DataLayoutError(f"{layout.root}: no readable images ({len(scan['skipped'])} files skipped).")
     by_key, sha1, sizes = {e.key: e for e in entries}, scan["sha1"].tolist(), scan["sizes"]
     kept = [by_key[k] for k in scan["keys"].tolist()]
     groups = duplicate_groups(sha1, [int(h) for h in scan["dhash"]])
     splits, note = _split(kept, sha1, groups, layout)
-    notes = [note] if note else []
+    notes = [note] * bool(note)
     if quick:
-        notes.append(
-            "Quick mode (MASK_QUICK=1): a small, stable subset of the data; numbers are not comparable."
-        )
+        notes.append("Quick mode (MASK_QUICK=1): a small, stable subset; numbers are not comparable.")
     index = {name: i for i, name in enumerate(classes)}
 
     def part(rows: list[int]) -> SplitData:
@@ -527,17 +507,12 @@ def load_course_data(
             "two-class course does not train on them; lesson 09 shows what the model calls them "
             "(classes=ALL_CLASS_NAMES, or --classes 3, learns them as a third class)."
         )
-    splits_of_group: dict[int, set[str]] = defaultdict(set)
-    for group, split in zip(groups, splits, strict=True):
-        splits_of_group[group].add(split)
-    if across := sum(len(names) > 1 for names in splits_of_group.values()):
+    if across := sum(n > 1 for n in Counter(g for g, _ in set(zip(groups, splits, strict=True))).values()):
         notes.append(
             f"Warning: the dataset's own split puts copies of {across} image group(s) in more than one "
             "split; accuracy measured on it will be flattered."
         )
-    per_photo = {
-        e.path: (sha, g) for e, sha, g in zip(kept, sha1, groups, strict=True)
-    }  # a photo counts once
+    per_photo = {e.path: (sha, g) for e, sha, g in zip(kept, sha1, groups, strict=True)}  # once a photo
     widths = Counter((e.label, size_bucket(int(w))) for e, (w, _) in zip(kept, sizes, strict=True))
     face_sizes = {k: {b: n for (c, b), n in widths.items() if c == k} for k in ALL_CLASS_NAMES}
     report = ScanReport(

@@ -1,17 +1,11 @@
-"""A synthetic face-mask demo dataset and scenes of boxed faces, drawn offline so every lesson runs anywhere.
-
-The faces are drawings, never photographs. They vary on purpose (skin tone, pose, hair, light, background;
-masks of light and dark colours, surgical or cloth, some below the nose; a hand over the mouth or a scarf in
-some unmasked faces) so that a small CNN must learn "something covers nose and mouth", not a colour. Like
-downloads, the folders hold a few copies and a junk file, for lesson 01's leak-free split and scan report.
-"""
+"""Drawn demo faces and scenes of boxed faces, so every lesson runs offline. They vary on purpose (skin, pose,
+hair, light, masks light and dark, some below the nose, hands and scarves over bare faces): a small CNN must
+learn "something covers nose and mouth", not a colour. Like downloads, they hold copies and a junk file."""
 
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,10 +19,9 @@ MARKER_NAME = "SYNTHETIC_DEMO_DATA.txt"
 COPY_EVERY = 25  # image i with i % 25 == 24 is image i - 1 again: downloads often hold a photo twice
 JUNK_FILE = ".DS_Store"  # what a folder zipped on a Mac brings along
 _README = """SYNTHETIC DEMO DATA - NOT REAL PEOPLE
-Every image below this folder was drawn by the course's helpers/demo_data.py from ellipses and polygons: no
-photograph, no real person. Accuracy or any other result measured on it says NOTHING about real faces and
-masks. with_mask/: faces with a mask; without_mask/: without (a few with a hand over the mouth or a scarf);
-images/ + annotations/: scenes of boxed faces (PASCAL VOC). Drawn again when any of these change:
+Every image below this folder was drawn by the course's helpers/demo_data.py: no photograph, no real person.
+Accuracy or any other result measured on it says NOTHING about real faces and masks. Drawn again when any of
+these change:
 """
 # PASCAL VOC, as Kaggle's mask dataset writes it: one <object> per face with its class and corners.
 _VOC = "<annotation><filename>{}</filename><size><width>{}</width><height>{}</height></size>{}</annotation>\n"
@@ -190,30 +183,20 @@ def draw_scene(rng: np.random.Generator, width: int = 480, height: int = 360) ->
 
 
 def _generate(root: Path, settings: str, expected: dict[str, int], write: Callable[[Path], None]) -> Path:
-    """Unless the marker records these settings and no demo_* file is missing: write into a hidden sibling,
-    then move in, replacing stale demo_* files and keeping any other (a folder of real photos loses none).
-    The marker goes last, as the commit: an interrupted run never leaves a half dataset looking complete."""
+    """Draw again unless the marker records these settings and no demo_* file is missing. Stale demo_* files
+    go, any other file stays (a folder of real photos loses none); the marker is written last, so an
+    interrupted run never leaves a half dataset looking complete."""
     root, marker = Path(root), _README + settings
     if is_demo_dataset(root) and (root / MARKER_NAME).read_text(encoding="utf-8") == marker:
         if all(len(list((root / d).glob("demo_*"))) == n for d, n in expected.items()):
             return root
-    root.mkdir(parents=True, exist_ok=True)
     (root / MARKER_NAME).unlink(missing_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.resolve().name}.partial-", dir=root.resolve().parent))
-    try:
-        for folder in expected:
-            (tmp / folder).mkdir()
-        write(tmp)
-        for folder in expected:
-            (root / folder).mkdir(exist_ok=True)
-            for stale in (root / folder).glob("demo_*"):
-                stale.unlink()
-            for path in sorted((tmp / folder).iterdir()):
-                os.replace(path, root / folder / path.name)
-        (tmp / MARKER_NAME).write_text(marker, encoding="utf-8")
-        os.replace(tmp / MARKER_NAME, root / MARKER_NAME)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for folder in expected:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for stale in (root / folder).glob("demo_*"):
+            stale.unlink()
+    write(root)
+    (root / MARKER_NAME).write_text(marker, encoding="utf-8")
     return root
 
 

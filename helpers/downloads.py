@@ -1,7 +1,5 @@
-"""What a downloaded file is: its sha256, and whether it is a web page saved under a model's name (an error or
-login page a browser or proxy saved): one check for images, checkpoints, weights and the YuNet file. The
-downloads themselves go through torch.hub's `download_url_to_file`, which checks the sha256 before the file
-gets its name (helpers/weights.py, helpers/faces.py)."""
+"""What a downloaded file is: its sha256, and whether it is a web page (an error or login page) saved under a
+model's name. One check for images, checkpoints, weights and the YuNet file."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """Boxes and labels drawn with OpenCV (lesson 07's `draw_label` and `draw_predictions`): text and lines grow
 with the picture and always fit across it, so labels read the same on a thumbnail and on a poster."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import cv2
@@ -47,9 +45,7 @@ def draw_predictions(image: np.ndarray, predictions: list[Prediction]) -> np.nda
     return out
 
 
-def draw_faces(
-    image: np.ndarray, faces: Sequence[Face], colour: tuple[int, int, int] = (255, 200, 0)
-) -> np.ndarray:
+def draw_faces(image: np.ndarray, faces: Sequence[Face], colour: tuple = (255, 200, 0)) -> np.ndarray:
     """A copy with each detected face boxed (detection only, no mask label yet) and its score, if any."""
     out = image.copy()
     thickness = max(1, round(max(out.shape[:2]) / 250))

@@ -41,22 +41,19 @@ class Predictions(NamedTuple):
 
 def evaluate(model: nn.Module, split: SplitData) -> Predictions:
     """Probabilities for every image of a split (lesson 02's run_model); an empty split gives empty arrays."""
-    probabilities = np.zeros((0, len(split.class_names)), dtype=np.float32)
-    labels = np.zeros(0, dtype=np.int64)
-    if len(split.labels):  # a tiny dataset's val or test split may be empty
-        logits, truth = run_model(model, eval_batches(split.images, split.labels))
-        probabilities, labels = logits.softmax(dim=1).numpy(), truth.numpy()
-    return Predictions(probabilities, labels, split.class_names)
+    if not len(split.labels):  # a tiny dataset's val or test split may be empty
+        empty = np.zeros((0, len(split.class_names)), dtype=np.float32)
+        return Predictions(empty, np.zeros(0, dtype=np.int64), split.class_names)
+    logits, labels = run_model(model, eval_batches(split.images, split.labels))
+    return Predictions(logits.softmax(dim=1).numpy(), labels.numpy(), split.class_names)
 
 
 def held_out_answers(model: nn.Module, data: CourseData) -> dict[str, dict[str, int]]:
     """What the model calls the faces of classes it did not learn (masks worn below the nose)."""
-    answers = {}
-    for name, split in data.held_out.items():
-        logits, _ = run_model(model, eval_batches(split.images, torch.zeros_like(split.labels)))
-        predicted = logits.argmax(dim=1).numpy()
-        answers[name] = {c: int((predicted == k).sum()) for k, c in enumerate(data.class_names)}
-    return answers
+    said = {name: evaluate(model, split).predicted for name, split in data.held_out.items()}
+    return {
+        name: {c: int((p == k).sum()) for k, c in enumerate(data.class_names)} for name, p in said.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -78,21 +75,6 @@ class SavedModel:
         return self.path.stem
 
 
-def _saved_model(path: Path, payload: dict) -> SavedModel:
-    metrics = payload.get("metrics") or {}
-    return SavedModel(
-        path=path,
-        backbone=payload["backbone"],
-        weights=payload["weights"],
-        image_size=int(payload["image_size"]),
-        best_epoch=int(payload.get("epoch", 0)),
-        epochs_run=len(payload.get("history") or []),
-        val_accuracy=float(metrics.get("val_accuracy", float("nan"))),
-        val_loss=float(metrics.get("val_loss", float("nan"))),
-        data=payload["data"]["description"].removeprefix("Data: "),
-    )
-
-
 def find_checkpoints(
     source: DataSource | str | Path | None = None, folder: str | Path | None = None, quick: bool | None = None
 ) -> tuple[list[SavedModel], dict[Path, str]]:
@@ -103,12 +85,21 @@ def find_checkpoints(
     for path in checkpoint_files(Path(folder) if folder is not None else work_dir() / "checkpoints"):
         try:
             payload = read_checkpoint(path)
-            saved, facts = _saved_model(path, payload), payload["data"]
-        except CheckpointError as exc:
-            skipped[path] = f"unreadable: {str(exc).removeprefix(f'{path}: ')}"
-            continue
-        except (KeyError, TypeError, ValueError) as exc:
-            skipped[path] = f"unreadable: a course checkpoint without {exc}"
+            facts, metrics = payload["data"], payload["metrics"]
+            saved = SavedModel(
+                path=path,
+                backbone=payload["backbone"],
+                weights=payload["weights"],
+                image_size=int(payload["image_size"]),
+                best_epoch=int(payload["epoch"]),
+                epochs_run=len(payload["history"]),
+                val_accuracy=float(metrics["val_accuracy"]),
+                val_loss=float(metrics["val_loss"]),
+                data=facts["description"].removeprefix("Data: "),
+            )
+        except (CheckpointError, KeyError, TypeError, ValueError) as exc:
+            why = str(exc) if isinstance(exc, CheckpointError) else f"a course checkpoint without {exc}"
+            skipped[path] = f"unreadable: {why.removeprefix(f'{path}: ')}"
             continue
         same_kind = facts.get("synthetic") == source.synthetic and facts.get("quick") == quick
         if same_kind and fingerprint is None:  # the split does not depend on the image size: one scan

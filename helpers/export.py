@@ -1,8 +1,6 @@
 """A trained classifier as one ONNX file that OpenCV's DNN module runs without PyTorch: lesson 08's
 `Deployable` and `write_onnx`, packaged by `export_onnx` with a JSON file of its classes and origin."""
 
-from __future__ import annotations
-
 import copy
 import importlib.util
 import json
@@ -52,10 +50,6 @@ def write_onnx(wrapper: nn.Module, image_size: int, path: str | Path) -> None:
         )
 
 
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
 def export_onnx(model: MaskModel, path: str | Path) -> Path:
     """Lesson 08's steps on a CPU copy of the network, with what an app needs (the model's own classes, its
     input size) in <path>.json; written beside, then renamed, so a failed export leaves no half file."""
@@ -65,17 +59,10 @@ def export_onnx(model: MaskModel, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
     write_onnx(Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval(), size, part)
-    facts = {
-        "class_names": list(model.class_names),
-        "image_size": size,
-        "input": f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}",
-        "output": "probabilities, N x classes",
-        "backbone": model.net.backbone,
-        "weights": model.weights,
-        "checkpoint": model.name,
-        "data": model.data,
-    }
-    sidecar_path(path).write_text(json.dumps(facts, indent=2))
+    facts = {"class_names": list(model.class_names), "image_size": size, "backbone": model.net.backbone}
+    facts |= {"output": "probabilities, N x classes", "weights": model.weights, "checkpoint": model.name}
+    facts |= {"input": f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}", "data": model.data}
+    Path(f"{path}.json").write_text(json.dumps(facts, indent=2))
     os.replace(part, path)
     return path
 
@@ -84,7 +71,7 @@ class OnnxMaskModel:
     """The exported model run by cv2.dnn, with MaskModel's class_names and probabilities(crops)."""
 
     def __init__(self, path: str | Path) -> None:
-        path, sidecar = Path(path), sidecar_path(Path(path))
+        path, sidecar = Path(path), Path(f"{path}.json")
         if not path.is_file() or not sidecar.is_file():
             raise ValueError(f"{path}: expected an exported model and its {sidecar.name} beside it")
         self.facts = json.loads(sidecar.read_text())

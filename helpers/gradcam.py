@@ -1,8 +1,6 @@
 """Grad-CAM (Selvaraju et al., 2017), written in lesson 08: where in the face does the model look? The last
 convolutional maps, weighted by how much each raises the class's score, show which cells drove the answer."""
 
-from __future__ import annotations
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,16 +32,13 @@ def last_conv_layer(model: nn.Module) -> nn.Module:
 
 def upsample(heat: torch.Tensor, size: int) -> np.ndarray:
     """Coarse maps (N x h x w) -> N x size x size, smoothly, to lay over the pictures."""
-    return F.interpolate(
-        heat[:, None].float().cpu(), size=(size, size), mode="bilinear", align_corners=False
-    )[:, 0].numpy()
+    return F.interpolate(heat[:, None].float().cpu(), size=(size, size), mode="bilinear")[:, 0].numpy()
 
 
 def lower_face_share(heatmaps: np.ndarray, start: float = 0.5) -> np.ndarray:
     """Share of each heat map's mass in the lower part of the crop (below start): mouth, nose, chin."""
-    cut = round(heatmaps.shape[1] * start)
-    total = heatmaps.sum(axis=(1, 2)).clip(min=1e-8)
-    return heatmaps[:, cut:].sum(axis=(1, 2)) / total
+    lower = heatmaps[:, round(heatmaps.shape[1] * start) :].sum(axis=(1, 2))
+    return lower / heatmaps.sum(axis=(1, 2)).clip(min=1e-8)
 
 
 def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:

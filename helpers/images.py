@@ -30,20 +30,8 @@ def is_junk(path: Path) -> bool:
     return any(part.lower() in JUNK_NAMES or part.startswith(".") for part in path.parts[-2:])
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Every mode PIL can open (RGBA, P, L, 1, CMYK, 16-bit, 32-bit, float) becomes 8-bit RGB."""
-    if image.mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:  # convert() would clip them at 255
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
-        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8)).convert("RGB")
-    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:  # onto white
-        white = Image.new("RGBA", image.size, "white")
-        return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
-    return image.convert("RGB")
-
-
 def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
-    """Decode image bytes to an upright RGB image; raise ImageLoadError with a reason a person understands."""
+    """Image bytes -> upright 8-bit RGB, from every mode PIL opens; ImageLoadError with a reason if not."""
     if not data:
         raise ImageLoadError(name, "empty file (0 bytes)")
     try:
@@ -52,26 +40,31 @@ def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
     except UnidentifiedImageError:
         hint = " (it is an HTML page, not an image)" if looks_like_html(data) else ""
         raise ImageLoadError(name, f"not an image file PIL can read{hint}") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageLoadError(name, f"image too large to decode safely ({exc})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageLoadError(name, f"corrupt or truncated image ({exc})") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageLoadError(name, f"corrupt or truncated image, or too large to decode ({exc})") from None
     with contextlib.suppress(Exception):  # a broken EXIF block must not cost us an otherwise good image
         image = ImageOps.exif_transpose(image)  # phone photos: stored sideways, EXIF says how to turn them
-    return _to_rgb(image)
+    if image.mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:  # convert() would clip them at 255
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:  # onto white
+        return Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA")).convert(
+            "RGB"
+        )
+    return image.convert("RGB")
 
 
 def load_rgb(path: str | Path) -> Image.Image:
     """Open an image file as upright 8-bit RGB, whatever its extension, mode or EXIF orientation."""
     path = Path(path)
-    if not path.exists() or path.is_dir():
+    if not path.is_file():
         raise ImageLoadError(path, "is a folder, expected an image file" if path.exists() else "no such file")
     return decode_rgb(path.read_bytes(), path)
 
 
 def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
     """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not.
-
     Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
     if isinstance(source, Image.Image | str | Path):
         return np.asarray(source.convert("RGB") if isinstance(source, Image.Image) else load_rgb(source))
@@ -86,20 +79,18 @@ def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
         if not np.issubdtype(array.dtype, np.floating) or not np.isfinite(array).all():
             raise ValueError(f"{shape}: expected uint8 0-255, or floats 0-1")
         if array.min() < 0 or array.max() > 1:
-            raise ValueError(
-                f"{shape}: float images must be scaled 0-1 (got {array.min():.3g} to {array.max():.3g})"
-            )
+            low, high = array.min(), array.max()
+            raise ValueError(f"{shape}: float images must be scaled 0-1 (got {low:.3g} to {high:.3g})")
         array = np.round(array * 255).astype(np.uint8)
     return np.ascontiguousarray(array[:, :, :3])
 
 
 def image_files(folder: str | Path) -> list[Path]:
     """The images in a folder (not its subfolders), by name; junk like .DS_Store is left out."""
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not is_junk(p))
-    if not (files := [p for p in files if p.is_file()]):
-        raise ImageLoadError(
-            folder, f"a folder with no images (expected files ending {', '.join(sorted(IMAGE_SUFFIXES))})"
-        )
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not (files := [p for p in files if not is_junk(p)]):
+        suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+        raise ImageLoadError(folder, f"a folder with no images (expected files ending {suffixes})")
     return files
 
 

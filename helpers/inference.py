@@ -1,8 +1,6 @@
 """Using a trained model on pictures: one face, one photo, every face in a scene (lessons 06 and 07), with
 `MaskModel` (a checkpoint with its preprocessing and classes) and `Prediction` (one answer)."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +63,7 @@ class Prediction:
     region: str = "whole image"
 
     @classmethod
-    def from_probabilities(cls, row: np.ndarray, classes: tuple[str, ...], **facts: object) -> Prediction:
+    def from_probabilities(cls, row: np.ndarray, classes: tuple[str, ...], **facts: object) -> "Prediction":
         """The most probable of the classes (a checkpoint's class names) for one row of probabilities."""
         k = int(np.argmax(row))  # with two classes: "mask" when P(mask) >= 0.5
         return cls(classes[k], float(row[k]), float(row[classes.index("mask")]), **facts)

@@ -1,12 +1,15 @@
-"""Test-set numbers a learner can trust, as lessons 05 and 09 write them; ClassificationReport packages them
-for the command line's JSON."""
+"""Test-set numbers a learner can trust, as lessons 05 and 09 write them (confusion matrix, balanced
+accuracy, intervals, detection AP), packaged for the command line and the benchmarks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from helpers.boxes import box_iou
 
 
 # Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).
@@ -45,6 +48,8 @@ def balanced_accuracy(matrix: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class ClassificationReport:
+    """A confusion matrix with its class names, and the numbers the command line's JSON reports."""
+
     class_names: tuple[str, ...]
     matrix: np.ndarray
 
@@ -67,12 +72,8 @@ class ClassificationReport:
         return per_class_metrics(self.matrix, self.class_names)
 
     def as_dict(self) -> dict:
-        return {
-            "accuracy": self.accuracy,
-            "balanced_accuracy": self.balanced_accuracy,
-            "per_class": self.per_class(),
-            "confusion_matrix": self.matrix.tolist(),
-        }
+        numbers = {"accuracy": self.accuracy, "balanced_accuracy": self.balanced_accuracy}
+        return numbers | {"per_class": self.per_class(), "confusion_matrix": self.matrix.tolist()}
 
 
 # Kept identical in notebooks/05_test_accuracy.ipynb (the lesson writes it).
@@ -85,3 +86,29 @@ def wilson_interval(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
+def precision_recall(detections: list[tuple], truth: dict[Path, list], min_iou: float = 0.5) -> tuple:
+    """Precision and recall after each detection (photo, box, confidence) of one class, most confident first:
+    it is right when it takes the best-overlapping face of its class not yet taken, at IoU >= min_iou."""
+    taken = {photo: [False] * len(boxes) for photo, boxes in truth.items()}
+    right = []
+    for photo, box, _ in sorted(detections, key=lambda detection: -detection[2]):
+        faces = truth.get(photo, [])
+        overlaps = [0.0 if taken[photo][k] else box_iou(box, face) for k, face in enumerate(faces)]
+        best = int(np.argmax(overlaps)) if faces else -1
+        hit = best >= 0 and overlaps[best] >= min_iou
+        if hit:
+            taken[photo][best] = True
+        right.append(hit)
+    hits = np.cumsum(right, dtype=float)
+    return hits / np.arange(1, len(right) + 1), hits / max(1, sum(map(len, truth.values())))
+
+
+# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
+def average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
+    """PASCAL VOC's all-point AP: the area under the precision-recall curve, each precision first raised to
+    the best precision at any higher recall (a detector can always stop there)."""
+    envelope = np.maximum.accumulate(np.concatenate([precision, [0.0]])[::-1])[::-1]
+    return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * envelope[:-1]))

@@ -3,7 +3,6 @@ in transfer learning, so fit() runs them once per image) and a ``head`` (vector 
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 
 import torch
@@ -11,12 +10,11 @@ import torchvision
 from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
-from helpers.weights import ensure_weights_file, imagenet_description, imagenet_weights
+from helpers.weights import IMAGENET_WEIGHTS, ensure_weights_file, imagenet_description
 
 BACKBONES: tuple[str, ...] = ("cnn", "vgg16", "mobilenet_v2")
 
 
-# ----------------------------------------------------------------------------------------------- lesson 02
 # Kept identical in notebooks/02_cnn_from_scratch.ipynb (the lesson writes it).
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """3x3 convolution (local patterns: edges, then straps and folds) -> BatchNorm -> ReLU -> half size."""
@@ -57,7 +55,6 @@ class SmallCNN(nn.Module):
         return self.head(self.features(images))
 
 
-# ----------------------------------------------------------------------------------------------- lesson 03
 # Kept identical in notebooks/03_transfer_learning_vgg16.ipynb (the lesson writes it).
 def new_classifier(in_features: int, hidden: int = 256, dropout: float = 0.5) -> nn.Sequential:
     """The classic transfer-learning head: a hidden layer, dropout against overfitting, two class scores."""
@@ -78,43 +75,36 @@ def frozen_backbone_classifier(net: nn.Module, head: nn.Module) -> nn.Sequential
     return nn.Sequential(OrderedDict(features=features, head=head))
 
 
-def _network(backbone: str, pretrained: bool) -> tuple[nn.Module, nn.Module]:
-    """torchvision's network, built by torchvision's weights API (ImageNet weights if pretrained, else
-    weights=None: random), and the new head lesson 03 gives it."""
-    weights = imagenet_weights(backbone) if pretrained else None
-    if weights is not None:
-        ensure_weights_file(weights)  # offline: a checked copy placed where torch.hub looks
-    if backbone == "vgg16":
-        return torchvision.models.vgg16(weights=weights), new_classifier(512)
-    net = torchvision.models.mobilenet_v2(weights=weights)
-    return net, nn.Sequential(nn.Dropout(0.2), nn.Linear(net.last_channel, len(CLASS_NAMES)))
-
-
-def build_model(backbone: str, pretrained: bool = True, seed: int = 0, **options: object) -> nn.Module:
+def build_model(
+    backbone: str, pretrained: bool = True, seed: int = 0, classes: int = len(CLASS_NAMES), **options: object
+) -> nn.Module:
     """A fresh course model by name, labelled with where its weights came from (``model.weights``): ImageNet
     weights (sha256-checked, or WeightsUnavailableError) or an honest random start; a seed gives one start."""
     if backbone not in BACKBONES:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(BACKBONES)}")
     if backbone == "cnn" and pretrained:
         raise ValueError("backbone='cnn' is trained from scratch: there are no pretrained weights")
-    classes = int(options.pop("classes", len(CLASS_NAMES)))  # type: ignore[call-overload]
+    if classes not in (len(CLASS_NAMES), len(ALL_CLASS_NAMES)):
+        raise ValueError(f"classes={classes!r}: expected 2 or 3")
+    weights = IMAGENET_WEIGHTS[backbone] if pretrained else None
+    if weights is not None:
+        ensure_weights_file(weights)  # offline: a checked copy placed where torch.hub looks
     with torch.random.fork_rng(devices=[]):  # the seed's weights; the notebook's random numbers untouched
         torch.manual_seed(seed)
         if backbone == "cnn":
-            model, weights = SmallCNN(**options), "random initialisation (trained from scratch)"
+            model = SmallCNN(**options)
+        elif backbone == "vgg16":  # lesson 03's head; MobileNetV2 keeps torchvision's one-layer classifier
+            model = frozen_backbone_classifier(torchvision.models.vgg16(weights=weights), new_classifier(512))
         else:
-            net, head = _network(backbone, pretrained)
+            net = torchvision.models.mobilenet_v2(weights=weights)
+            head = nn.Sequential(nn.Dropout(0.2), nn.Linear(net.last_channel, len(CLASS_NAMES)))
             model = frozen_backbone_classifier(net, head)
-            weights = (
-                imagenet_description(backbone) if pretrained else "random initialisation (not pretrained)"
-            )
         if classes != len(CLASS_NAMES):  # the three-class mode: a new last layer, one output per class
-            if classes != len(ALL_CLASS_NAMES):
-                raise ValueError(f"classes={classes!r}: expected 2 or 3")
             model.head[-1] = nn.Linear(model.head[-1].in_features, classes)
             options["classes"] = classes  # saved with the checkpoint, so it is rebuilt the same
-    model.backbone, model.weights, model.options = backbone, weights, dict(options)
-    model.class_names = ALL_CLASS_NAMES[:classes]  # mask, no_mask (, incorrect)
+    start = "trained from scratch" if backbone == "cnn" else "not pretrained"
+    model.weights = imagenet_description(backbone) if pretrained else f"random initialisation ({start})"
+    model.backbone, model.options, model.class_names = backbone, dict(options), ALL_CLASS_NAMES[:classes]
     return model
 
 
@@ -123,26 +113,5 @@ def unfreeze_last_blocks(model: nn.Module, blocks: int) -> None:
     layers = [layer for layer in model.features if any(True for _ in layer.parameters())]
     if not isinstance(blocks, int) or not 0 <= blocks <= len(layers):
         raise ValueError(f"fine_tune_blocks={blocks!r}: expected a whole number from 0 to {len(layers)}")
-    for layer in layers[len(layers) - blocks :] if blocks else []:
+    for layer in layers[len(layers) - blocks :]:
         layer.requires_grad_(True)
-
-
-def count_parameters(model: nn.Module) -> tuple[int, int]:
-    """(all, trainable) parameter counts."""
-    params = list(model.parameters())
-    return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
-
-
-def inference_ms_per_image(model: nn.Module, image_size: int) -> float:
-    """Forward-pass cost per image on the CPU in a batch of 16: what prediction and feature extraction take"""
-    was_training = model.training
-    model.eval()
-    batch = torch.randn(16, 3, image_size, image_size).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        model(batch[:2])  # warm-up: the first call allocates and picks kernels
-        start = time.perf_counter()
-        for _ in range(2):
-            model(batch)
-        seconds = (time.perf_counter() - start) / 2
-    model.train(was_training)
-    return 1000 * seconds / 16

@@ -1,14 +1,6 @@
-"""Command line prediction: one JSON object per input, for scripts and batch jobs.
+"""Command line prediction: one JSON line per input, for scripts and batch jobs (docs/cli.md has the details).
 
-    python -m helpers.predict --model checkpoints/mobilenet_v2.pt [--faces] photo.jpg more/ ...
-
-Each line is {"path", "label", "probability"} for the whole image, plus with --faces
-"faces": [{"box": [x, y, w, h], "label", "probability", "score"}] for every face found (left to right).
-An input that fails prints {"path", "error"} and the others still run; the exit status is then 1. A model or
-detector that cannot be used prints one "error: ..." line on stderr and exits with status 2.
-"""
-
-from __future__ import annotations
+    python -m helpers.predict --model checkpoints/mobilenet_v2.pt [--faces] photo.jpg more/ ..."""
 
 import argparse
 import contextlib
@@ -19,16 +11,9 @@ from pathlib import Path
 
 from helpers.checkpoints import CheckpointError
 from helpers.constants import FACE_MARGIN
-from helpers.faces import DETECTORS, DetectorUnavailableError, FaceDetector, make_detector
+from helpers.faces import DETECTORS, DetectorUnavailableError, make_detector
 from helpers.images import ImageLoadError, image_files, read_image
-from helpers.inference import MaskModel, Prediction, classify_faces, load_mask_model, predict_image
-
-
-def face_margin(text: str) -> float:
-    """--margin: a share of the face box added on each side, 0 (the box alone) to 1 (three times as wide)."""
-    if not 0 <= float(text) <= 1:
-        raise argparse.ArgumentTypeError(f"{text}: expected a share of the face box from 0 to 1")
-    return float(text)
+from helpers.inference import Prediction, classify_faces, load_mask_model, predict_image
 
 
 def inputs(paths: list[Path]) -> Iterator[Path]:
@@ -49,14 +34,6 @@ def answer(prediction: Prediction) -> dict:
     return {"box": list(prediction.box)} | line | {"score": None if score is None else round(score, 4)}
 
 
-def predict_one(path: Path, model: MaskModel, detector: FaceDetector | None, margin: float) -> dict:
-    image = read_image(path)
-    line = {"path": str(path)} | answer(predict_image(image, model, detector=None))  # the whole image
-    if detector is not None:
-        line["faces"] = [answer(face) for face in classify_faces(image, model, detector, margin)]
-    return line
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
@@ -66,9 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
     help_yunet = "YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
     parser.add_argument("--yunet-model", type=Path, help=help_yunet)
-    help_margin = "face crop margin, 0-1 (share of the box)"
-    parser.add_argument("--margin", type=face_margin, default=FACE_MARGIN, help=help_margin)
+    help_margin = "face crop margin, 0-1 (share of the box added on each side)"
+    parser.add_argument("--margin", type=float, default=FACE_MARGIN, help=help_margin)
     args = parser.parse_args(argv)
+    if not 0 <= args.margin <= 1:
+        parser.error(f"argument --margin: {args.margin}: expected a share of the face box from 0 to 1")
     try:
         with contextlib.redirect_stdout(sys.stderr):  # loading messages on stderr: stdout holds only JSON
             model = load_mask_model(args.model, device="cpu")
@@ -79,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in inputs(args.paths):
         try:
-            line = predict_one(path, model, detector, args.margin)
+            image = read_image(path)
+            line = {"path": str(path)} | answer(predict_image(image, model, detector=None))  # the whole image
+            if detector is not None:
+                line["faces"] = [answer(face) for face in classify_faces(image, model, detector, args.margin)]
         except (ImageLoadError, ValueError, OSError) as exc:
             why = "a folder with no images" if path.is_dir() else getattr(exc, "reason", str(exc))
             line, failed = {"path": str(path), "error": why}, failed + 1

@@ -1,11 +1,6 @@
-"""One owner for turning pixels into model inputs, for training, evaluation, inference, export and the CLIs.
-
-Lesson 01 writes `Augmentation`, `train_transform` and `eval_transform` (kept identical here: a test checks).
-Every picture is resized by `resize_square` (the training cache, a photo, the command line, a video frame)
-and normalised with ImageNet's statistics by `eval_transform` (a Dataset's images) or `eval_batch` (a batch
-in the app), the same functions, so a face gets the same tensor on every path. `SmallFace` makes a
-share of the training faces look like the small faces of crowd photos (lesson 09).
-"""
+"""One owner for turning pixels into model inputs: lesson 01's transforms, `resize_square` (every picture on
+every path) and `eval_batch` (eval_transform for a batch), so a face gets the same tensor everywhere, and
+`SmallFace`, which makes training faces look like the small faces of crowd photos (lesson 09)."""
 
 from __future__ import annotations
 
@@ -15,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torchvision.transforms import v2
 
@@ -70,7 +64,6 @@ def eval_transform(size: int) -> v2.Compose:
     )
 
 
-# ----------------------------------------------------------------------------------------------- pixels
 def resize_square(image: np.ndarray | Image.Image, size: int) -> np.ndarray:
     """Any RGB image -> uint8 size x size x 3, squashed to a square (faces keep chin and mask; no crop cuts
     them). The one resize of the course: the training cache, inference, export checks and the CLIs use it."""
@@ -80,9 +73,7 @@ def resize_square(image: np.ndarray | Image.Image, size: int) -> np.ndarray:
 
 def to_batch(images: Sequence[np.ndarray | Image.Image], size: int) -> torch.Tensor:
     """Pictures of any size -> uint8 N x 3 x size x size, the layout of the training cache."""
-    if not images:
-        return torch.zeros(0, 3, size, size, dtype=torch.uint8)
-    stacked = np.stack([resize_square(image, size) for image in images])
+    stacked = np.stack([resize_square(image, size) for image in images])  # callers handle no pictures
     return torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
 
 
@@ -94,46 +85,30 @@ def eval_batch(
     return v2.functional.normalize(batch, list(mean), list(std)).contiguous(memory_format=torch.channels_last)
 
 
-def denormalize(
-    batch: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD
-) -> torch.Tensor:
-    """Normalised floats back to 0-1, for showing what the network sees."""
-    shape = (-1, 1, 1) if batch.dim() == 3 else (1, -1, 1, 1)
-    mean_t, std_t = torch.tensor(mean).view(shape), torch.tensor(std).view(shape)
-    return (batch.cpu() * std_t + mean_t).clamp(0, 1)
+def denormalize(batch: torch.Tensor) -> torch.Tensor:
+    """Normalised floats (one image or a batch) back to 0-1, for showing what the network sees."""
+    mean, std = torch.tensor(IMAGENET_MEAN).view(-1, 1, 1), torch.tensor(IMAGENET_STD).view(-1, 1, 1)
+    return (batch.cpu() * std + mean).clamp(0, 1)
 
 
-# ----------------------------------------------------------------------------------------------- small faces
 LOW_RES_PX: tuple[int, int] = (12, 40)  # widths crowd-photo faces have (face-mask-scenes: median 22 px)
 JPEG_QUALITY: tuple[int, int] = (25, 85)
 
 
+@dataclass(frozen=True)
 class SmallFace:
-    """The look of a small face in a crowd photo, for a share of the training images: shrunk to 12-40 px and
-    grown back (the detail is gone, as when a 20-px face is cropped and resized), then JPEG-compressed. A
-    transform for uint8 3 x H x W tensors; its random values come from torch's generator, as v2's do."""
+    """For a `share` of uint8 3 x H x W training images, the look of a small face in a crowd photo: shrunk
+    to 12-40 px and grown back (the detail is gone), then JPEG-compressed; drawn with torch's generator."""
 
-    def __init__(self, share: float) -> None:
-        if not 0 <= share <= 1:
-            raise ValueError(f"share={share!r}: expected a share from 0 to 1")
-        self.share = share
+    share: float
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        if self.share == 0 or float(torch.rand(())) >= self.share:
+        if float(torch.rand(())) >= self.share:
             return image
         small = int(torch.randint(LOW_RES_PX[0], LOW_RES_PX[1] + 1, ()))
         quality = int(torch.randint(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, ()))
-        face = F.interpolate(image[None].float(), size=(small, small), mode="area")
-        face = F.interpolate(face, size=tuple(image.shape[-2:]), mode="bilinear", align_corners=False)
-        pixels = face.round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).cpu().numpy()
-        return torch.from_numpy(_jpeg(pixels, quality)).permute(2, 0, 1).to(image.device)
-
-    def __repr__(self) -> str:
-        return f"SmallFace(share={self.share})"
-
-
-def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
-    """The picture after a round trip through JPEG at this quality (PIL, as photos on the web were saved)."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
-    return np.array(Image.open(buffer).convert("RGB"))  # a writable copy, for torch.from_numpy
+        face = v2.functional.resize(image, [small, small], antialias=True)
+        face = v2.functional.resize(face, list(image.shape[-2:]), antialias=False)
+        buffer = io.BytesIO()  # PIL's JPEG, as photos on the web were saved
+        v2.functional.to_pil_image(face).save(buffer, "JPEG", quality=quality)
+        return v2.functional.pil_to_tensor(Image.open(buffer).convert("RGB"))

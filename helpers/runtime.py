@@ -35,8 +35,8 @@ def project_root() -> Path | None:
 def display_path(path: Path) -> str:
     """A path as a reader should see it: relative to the work folder or the checkout, else its own name."""
     path = Path(path)
-    for base in (work_dir(), project_root()):
-        if base is not None and path.is_absolute() and path.is_relative_to(base):
+    for base in filter(None, (work_dir(), project_root())):
+        if path.is_relative_to(base):  # an absolute path inside it
             return path.relative_to(base).as_posix() or "."
     return path.name or str(path)
 
@@ -44,11 +44,9 @@ def display_path(path: Path) -> str:
 def work_dir() -> Path:
     """A writable folder: MASK_WORK_DIR, else /kaggle/working, else the checkout's outputs/, else ~/.cache."""
     root = project_root()
-    if os.environ.get("MASK_WORK_DIR"):
-        path = Path(os.environ["MASK_WORK_DIR"]).expanduser()
-    else:
-        path = KAGGLE_WORKING if KAGGLE_WORKING.is_dir() else None
-        path = path or (root / "outputs" if root else Path.home() / ".cache" / "face-mask-course")
+    fallback = root / "outputs" if root else Path.home() / ".cache" / "face-mask-course"
+    chosen = os.environ.get("MASK_WORK_DIR") or (KAGGLE_WORKING if KAGGLE_WORKING.is_dir() else fallback)
+    path = Path(chosen).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -62,9 +60,8 @@ def seed_everything(seed: int = 0) -> None:
 
 def pick_device() -> torch.device:
     """cuda, then Apple's mps, then cpu: the fastest device the machine has."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    mps = torch.backends.mps.is_available()
+    return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
 
 
 def describe_environment() -> dict[str, str]:
@@ -85,10 +82,9 @@ def print_environment() -> None:
 
 
 def record_result(notebook: str, results: dict, headline: str = "") -> None:
-    """A notebook's headline numbers with the hardware they came from, for `make run`'s table (no return
-    value: it is a lesson's last call, and a notebook would show it)."""
+    """A notebook's headline numbers and hardware, for `make run`'s table (None: a lesson's last call)."""
     environment = {**describe_environment(), "quick_mode": str(quick_mode())}
-    environment.pop("platform")
+    del environment["platform"]
     record = {**results, "headline": headline, "environment": environment, "recorded_at": time.time()}
     (work_dir() / "results").mkdir(exist_ok=True)
     (work_dir() / "results" / f"{notebook}.json").write_text(json.dumps(record, indent=2, default=str))

@@ -1,8 +1,6 @@
 """Real photos from outside the training data: the two shipped crowd photos (Kaggle, CC0, each face boxed in
 a VOC file beside them) and matplotlib's Grace Hopper portrait (public domain), with and without masks."""
 
-from __future__ import annotations
-
 from collections import namedtuple
 from itertools import product
 from pathlib import Path
@@ -34,20 +32,14 @@ def grace_hopper() -> Image.Image:
     return load_rgb(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
-def face_crop(image: Image.Image, box: tuple[int, int, int, int], margin: float = 0.2) -> Image.Image:
-    """The face with a margin, the way lesson 06's crop_face cuts it (the same function)."""
-    return Image.fromarray(crop_face(np.asarray(image), box, margin))
-
-
 def photo_checks() -> list[PhotoCheck]:
-    """The portrait unmasked and in each mask colour, cut tight and loose (detectors and datasets frame faces
-    differently), in each light of LIGHTS."""
+    """The portrait unmasked and in each mask colour, cut tight and loose, in each light of LIGHTS."""
     photo, checks, colours = grace_hopper(), [], {"no": None, **MASK_COLOURS}
     for (colour, rgb), margin, (light, f) in product(colours.items(), (0.1, 0.3), LIGHTS.items()):
         image = add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, rgb) if rgb else photo
-        crop = ImageEnhance.Brightness(face_crop(image, GRACE_HOPPER_FACE, margin)).enhance(f)
+        crop = Image.fromarray(crop_face(np.asarray(image), GRACE_HOPPER_FACE, margin))
         name, label = f"{colour} mask, margin {margin:.0%}{light}", "mask" if rgb else "no_mask"
-        checks.append(PhotoCheck(name, label, crop))
+        checks.append(PhotoCheck(name, label, ImageEnhance.Brightness(crop).enhance(f)))
     return checks
 
 

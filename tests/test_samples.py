@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.boxes import crop_face
 from helpers.inference import load_mask_model
 from helpers.samples import (
     GRACE_HOPPER_FACE,
-    face_crop,
     format_photo_checks,
     grace_hopper,
     photo_checks,
@@ -17,10 +17,10 @@ from helpers.samples import (
 )
 
 
-def test_face_crop_is_lesson_06s_crop_face() -> None:
-    photo = grace_hopper()
-    assert face_crop(photo, GRACE_HOPPER_FACE, 0.1).size == (204, 254)  # the 170 x 212 box and 10 % a side
-    assert face_crop(photo, (500, 580, 40, 40), 0.5).size == (32, 40), "cut at the picture's edges"
+def test_the_portrait_s_face_box_lies_inside_the_photo() -> None:
+    photo = np.asarray(grace_hopper())
+    assert crop_face(photo, GRACE_HOPPER_FACE, 0.1).shape == (254, 204, 3)  # the 170 x 212 box, 10 % a side
+    assert crop_face(photo, (500, 580, 40, 40), 0.5).shape == (40, 32, 3), "cut at the picture's edges"
 
 
 def test_photo_checks_cover_colours_margins_and_lighting() -> None:

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.boxes import match_boxes
+from helpers.boxes import crop_face, match_boxes
 from helpers.collage import make_clip, scene, scene_faces
 from helpers.faces import Face
 from helpers.inference import MaskModel, load_mask_model
-from helpers.samples import GRACE_HOPPER_FACE, face_crop, grace_hopper
+from helpers.samples import GRACE_HOPPER_FACE, grace_hopper
 from helpers.video import FrameAnnotator, open_video, write_video
 
 FACES = [
-    (np.asarray(face_crop(grace_hopper(), GRACE_HOPPER_FACE, 0.45)), label) for label in ("mask", "no_mask")
+    (crop_face(np.asarray(grace_hopper()), GRACE_HOPPER_FACE, 0.45), label) for label in ("mask", "no_mask")
 ]
 
 
