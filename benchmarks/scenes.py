@@ -36,14 +36,14 @@ from helpers.metrics import average_precision, precision_recall
 from helpers.runtime import describe_environment, record_result
 from helpers.scenes import BoxedFace, list_boxed_faces, size_bucket
 
-PHOTO = DETECTOR_SETTINGS["photo"]
-CANDIDATES = {  # around the course's photo setting: sizes of the second pass, thresholds, the box fit
-    "one pass 640 px, score 0.3": PHOTO | {"upscale_to": None},
-    "one pass 1280 px, score 0.3": PHOTO | {"upscale_to": None, "max_side": 1280, "min_side": 1280},
-    "640 + 960 px, score 0.3": PHOTO | {"upscale_to": 960},
-    "640 + 1600 px, score 0.3": PHOTO | {"upscale_to": 1600},
-    "640 + 1280 px, score 0.5": PHOTO | {"score_threshold": 0.5},
-    "640 + 1280 px, score 0.3, YuNet's boxes": PHOTO | {"fit_boxes": False},
+PHOTO = DETECTOR_SETTINGS["evaluation"]  # the photo setting with every box down to score 0.3
+CANDIDATES = {  # around it: the passes' sizes, the threshold, the box fit
+    "one pass at 320-640 px, score 0.3": PHOTO | {"upscale_to": None},
+    "one pass at 1280 px, score 0.3": PHOTO | {"upscale_to": None, "max_side": 1280, "min_side": 1280},
+    "+ a pass at 960 px, score 0.3": PHOTO | {"upscale_to": 960},
+    "+ a pass at 1600 px, score 0.3": PHOTO | {"upscale_to": 1600},
+    "+ a pass at 1280 px, score 0.4": PHOTO | {"score_threshold": 0.4},
+    "+ a pass at 1280 px, score 0.3, YuNet's boxes": PHOTO | {"fit_boxes": False},
 }
 POWERS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
