@@ -36,14 +36,14 @@ from helpers.metrics import average_precision, precision_recall
 from helpers.runtime import describe_environment, record_result
 from helpers.scenes import BoxedFace, list_boxed_faces, size_bucket
 
-PHOTO = DETECTOR_SETTINGS["evaluation"]  # the photo setting with every box down to score 0.3
+EVALUATION = DETECTOR_SETTINGS["evaluation"]  # the photo setting with every box down to score 0.3
 CANDIDATES = {  # around it: the passes' sizes, the threshold, the box fit
-    "one pass at 320-640 px, score 0.3": PHOTO | {"upscale_to": None},
-    "one pass at 1280 px, score 0.3": PHOTO | {"upscale_to": None, "max_side": 1280, "min_side": 1280},
-    "+ a pass at 960 px, score 0.3": PHOTO | {"upscale_to": 960},
-    "+ a pass at 1600 px, score 0.3": PHOTO | {"upscale_to": 1600},
-    "+ a pass at 1280 px, score 0.4": PHOTO | {"score_threshold": 0.4},
-    "+ a pass at 1280 px, score 0.3, YuNet's boxes": PHOTO | {"fit_boxes": False},
+    "one pass at 320-640 px, score 0.3": EVALUATION | {"upscale_to": None},
+    "one pass at 1280 px, score 0.3": EVALUATION | {"upscale_to": None, "max_side": 1280, "min_side": 1280},
+    "+ a pass at 960 px, score 0.3": EVALUATION | {"upscale_to": 960},
+    "+ a pass at 1600 px, score 0.3": EVALUATION | {"upscale_to": 1600},
+    "+ a pass at 1280 px, score 0.4": EVALUATION | {"score_threshold": 0.4},
+    "+ a pass at 1280 px, score 0.3, YuNet's boxes": EVALUATION | {"fit_boxes": False},
 }
 POWERS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -156,7 +156,7 @@ def coco_map(found: dict, photos: dict, classes: tuple[str, ...], power: float) 
 def fit_boxes(photos: dict) -> tuple[float, ...]:
     """BOX_FIT from matched pairs (IoU >= 0.3) of YuNet's photo boxes and the annotated ones: medians of the
     centre shifts (in box widths and heights) and of the width and height scales."""
-    detector = YuNetDetector(**PHOTO | {"fit_boxes": False})
+    detector = YuNetDetector(**EVALUATION | {"fit_boxes": False})
     pairs = []
     for path, truth in photos.items():
         boxes = [face.box for face in detector.detect(np.asarray(load_rgb(path)))]
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.split == "val":
                 powers = {p: class_ap(found, photos, classes, p) for p in POWERS}
                 row["ap50_by_power"] = {
-                    p: {k: round(v, 4) for k, v in ap.items()} for p, ap in powers.items()
+                    p: {k: round(v, 4) for k, v in by_class.items()} for p, by_class in powers.items()
                 }
                 print(
                     "  mAP by power: "
