@@ -19,7 +19,7 @@ import torch
 
 from helpers import demo_data
 from helpers.boxes import clip_box, crop_face
-from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, SPLITS
+from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES, FACE_MARGIN, SPLITS
 from helpers.images import ImageLoadError, decode_rgb, is_junk
 from helpers.preprocess import resize_square
 from helpers.runtime import KAGGLE_INPUT, display_path, progress, project_root, quick_mode, work_dir
@@ -300,7 +300,7 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     """Decode every file once (threads: PIL releases the GIL) into arrays: keys (FileEntry.key), pixels
     (N x 3 x size x size uint8), sha1, dhash, sizes (N x 2) of the readable ones, skipped (M x 2: file,
     reason). Cached under a name made of every file's path, size and mtime: any change reads them again."""
-    digest = hashlib.sha256(f"v{CACHE_VERSION} size={size}".encode())
+    digest = hashlib.sha256(f"v{CACHE_VERSION} size={size} margin={FACE_MARGIN}".encode())  # crop_face's
     for e in entries:
         stat = e.path.stat()
         digest.update(f"{e.key}|{e.label}|{e.split}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
