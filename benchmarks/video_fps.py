@@ -104,7 +104,7 @@ def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -
                 print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
             for n_faces in (1, 5):
                 for way, (classifier, max_side) in ways.items():
-                    detector = make_detector("yunet", yunet_model, use="video", max_side=max_side)
+                    detector = make_detector(yunet_model, use="video", max_side=max_side)
                     annotator = FrameAnnotator(classifier, detector)
                     key = (model.name, model.net.backbone, model.image_size, n_faces, way)
                     results[key] = measure(annotator, n_faces, frames)

@@ -1,11 +1,5 @@
-"""Boxes (x, y, width, height) in a picture's pixels: cut to the picture, cropped with a margin, compared.
-
-The leaf every other module uses for boxes: data (scene crops), faces (detections), inference, video and
-lesson 9's scoring. Lesson 06 writes `crop_face` and lesson 09 `box_iou` and `match_boxes`; this module keeps
-identical copies (tests/test_lesson_code.py).
-"""
-
-from __future__ import annotations
+"""Boxes (x, y, width, height) in a picture's pixels: cut to the picture, cropped with a margin, compared
+(lesson 06 writes `crop_face`, lesson 09 `box_iou` and `match_boxes`)."""
 
 import numpy as np
 
@@ -34,7 +28,6 @@ def crop_face(image: np.ndarray, box: tuple[int, int, int, int], margin: float =
     return image[y0:y1, x0:x1]
 
 
-# ----------------------------------------------------------------------------------------------- lesson 09
 # Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
 def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """Overlap of two (x, y, w, h) boxes: shared area / combined area, 0 (apart) to 1 (the same box)."""

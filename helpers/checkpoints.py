@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -52,12 +53,6 @@ def resume_path(checkpoint: Path) -> Path:
     return checkpoint.with_name(checkpoint.stem + ".resume" + checkpoint.suffix)
 
 
-def backup_previous(checkpoint: Path) -> None:
-    """A fresh run never destroys the last run's best model: it is kept as <name>.previous.pt."""
-    if checkpoint.exists():
-        os.replace(checkpoint, checkpoint.with_name(checkpoint.stem + ".previous" + checkpoint.suffix))
-
-
 def read_checkpoint(path: str | Path) -> dict:
     """The one torch.load of the course: a checkpoint's dictionary, or a CheckpointError saying what it is."""
     path = Path(path)
@@ -69,8 +64,7 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001 - torch raises many types (and pages of text) for a foreign file
-        head = path.read_bytes()[:3]  # ONNX's protobuf starts with ir_version (08 ..), then producer (12)
-        onnx = head[:1] == b"\x08" and head[2:] == b"\x12"
+        onnx = path.read_bytes()[:3:2] == b"\x08\x12"  # ONNX's protobuf: ir_version (08 ..), producer (12)
         what = "an ONNX model, not a PyTorch checkpoint" if onnx else "truncated or corrupt: copy it again"
         raise CheckpointError(f"{path}: not a readable checkpoint ({what})") from None
     saved = payload.get("format") if isinstance(payload, dict) else None
@@ -88,24 +82,12 @@ def checkpoint_files(folder: Path) -> list[Path]:
 
 def best_checkpoint_file(folder: Path) -> Path | None:
     """The readable checkpoint with the best validation accuracy (then lower loss, then name), or None."""
-    scored = []
+    scores = {}
     for path in checkpoint_files(folder):
-        try:
+        with contextlib.suppress(CheckpointError, KeyError, TypeError):
             metrics = read_checkpoint(path)["metrics"]
-            scored.append(((metrics["val_accuracy"], -metrics["val_loss"]), path))
-        except (CheckpointError, KeyError, TypeError):
-            continue
-    return max(scored, key=lambda item: item[0])[1] if scored else None
-
-
-def check_compatible(payload: dict, path: Path, backbone: str | None, class_names: tuple | None) -> None:
-    """class_names None: the two-class course or the three-class mode, whichever the checkpoint has."""
-    if backbone is not None and payload["backbone"] != backbone:
-        raise CheckpointError(f"{path}: backbone {payload['backbone']!r}, but {backbone!r} was expected")
-    allowed = (CLASS_NAMES, ALL_CLASS_NAMES) if class_names is None else (tuple(class_names),)
-    if tuple(payload["class_names"]) not in allowed:
-        expected = " or ".join(str(list(c)) for c in allowed)
-        raise CheckpointError(f"{path}: classes {payload['class_names']}, but the course predicts {expected}")
+            scores[path] = (metrics["val_accuracy"], -metrics["val_loss"])
+    return max(scores, key=scores.__getitem__, default=None)
 
 
 def load_checkpoint(
@@ -113,7 +95,12 @@ def load_checkpoint(
 ) -> tuple[nn.Module, dict]:
     """A trained model in eval mode, rebuilt without downloading anything, and its checkpoint's facts."""
     payload = read_checkpoint(path)
-    check_compatible(payload, Path(path), backbone, class_names)
+    if backbone is not None and payload["backbone"] != backbone:
+        raise CheckpointError(f"{path}: backbone {payload['backbone']!r}, but {backbone!r} was expected")
+    allowed = (CLASS_NAMES, ALL_CLASS_NAMES) if class_names is None else (tuple(class_names),)  # None: either
+    if tuple(payload["class_names"]) not in allowed:
+        expected = " or ".join(str(list(c)) for c in allowed)
+        raise CheckpointError(f"{path}: classes {payload['class_names']}, but the course predicts {expected}")
     model = build_model(payload["backbone"], pretrained=False, **payload.get("options", {}))
     try:
         model.load_state_dict(payload.pop("model"))

@@ -31,8 +31,7 @@ def _background() -> np.ndarray:
 
 
 def scene(faces: Sequence[tuple[np.ndarray, str]], t: float = 0.5) -> tuple[np.ndarray, list[SceneFace]]:
-    """An RGB picture with the faces (RGB arrays with their labels) on a grid, drifting sideways as t goes
-    0 -> 1, and where each face is, with its true label."""
+    """The faces (RGB arrays, labelled) on a grid, drifting sideways as t goes 0 -> 1; their true boxes."""
     if not faces:
         raise ValueError("a scene needs at least one face; the detector found none of the faces it was shown")
     frame, truth = _background(), []
@@ -60,9 +59,9 @@ def scene_faces(
     chosen, tried = {name: [] for name in names}, dict.fromkeys(names, 0)
     while True:  # every round swaps out at least one face or ends: the queues are finite
         for name in names:  # top up each label from its queue
-            while len(chosen[name]) < per_class and tried[name] < len(queue[name]):
-                chosen[name].append(read_image(queue[name][tried[name]]))
-                tried[name] += 1
+            more = queue[name][tried[name] : tried[name] + per_class - len(chosen[name])]
+            chosen[name] += [read_image(path) for path in more]
+            tried[name] += len(more)
         rounds = zip_longest(*([(face, name) for face in chosen[name]] for name in names))
         faces = [pair for pairs in rounds for pair in pairs if pair is not None]
         missed = set()
@@ -76,12 +75,11 @@ def scene_faces(
 
 
 def make_clip(path: str | Path, faces: Sequence, seconds: float = 2.0, fps: int = 10) -> tuple[Path, list]:
-    """A short .mp4 of the faces (RGB arrays with their labels) drifting across a wall, and their true labels,
-    left to right."""
+    """A short .mp4 of the faces (RGB arrays, labelled) drifting across a wall; their labels left to right."""
     path, count = Path(path), round(seconds * fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = [scene(faces, t=i / max(1, count - 1))[0] for i in range(count)]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, frames[0].shape[1::-1])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (WIDTH, HEIGHT))
     if not writer.isOpened():
         raise ValueError(f"{path}: OpenCV cannot write an mp4v video there")
     for frame in frames:

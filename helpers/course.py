@@ -1,5 +1,4 @@
-"""The model lessons 05-08 use on their own: the best checkpoint trained on the data in use, or a quick one
-trained now, in a cell that says so (training is never a side effect of predicting)."""
+"""Lessons 05-08's model: the best checkpoint for the data in use, or a quick one trained in plain sight."""
 
 from __future__ import annotations
 
@@ -15,8 +14,7 @@ from helpers.weights import imagenet_weights_available
 
 def course_model(source: DataSource | str | Path | None = None) -> SavedModel:
     """The best checkpoint trained on the data in use (chosen on validation), else a quick one trained now:
-    MobileNetV2's frozen ImageNet features if its weights are here (no download), else the small CNN; 10
-    epochs even in quick mode (seconds on its subset): fewer leave a model that guesses."""
+    MobileNetV2's frozen features if its weights are here, else the small CNN; 10 epochs (fewer guess)."""
     source = find_data(source)
     if not (matching := find_checkpoints(source)[0]):
         print(f"No checkpoint trained on {source.describe().removeprefix('Data: ')}: training a quick one.")
@@ -25,7 +23,6 @@ def course_model(source: DataSource | str | Path | None = None) -> SavedModel:
         plan = recipe(backbone, epochs=10, feature_views=1 if quick_mode() else 2)  # views: augmented copies
         model, data = build_model(backbone, pretrained=weights), load_course_data(source, plan.image_size)
         fit(model, data, plan.config, default_checkpoint(f"{backbone}_quick"))
-        matching, skipped = find_checkpoints(source)
-        if not matching:
-            raise RuntimeError(f"the quick model does not count for this data: {skipped}")
+        if not (matching := find_checkpoints(source)[0]):
+            raise RuntimeError(f"the quick model does not count for this data: {find_checkpoints(source)[1]}")
     return matching[0]

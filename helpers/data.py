@@ -1,6 +1,5 @@
-"""Finding the data and reading it once: find_data() picks the dataset, find_layout() reads its folders
-(pre-split, flat class folders, or scene photos with boxed faces), load_course_data() decodes every image
-into a cache on disk and splits it without leaks. fit() trains on several datasets, each loaded on its own."""
+"""Finding the data and reading it once: find_data() picks the dataset, find_layout() reads its folders and
+load_course_data() decodes every image into a cache on disk, then splits it without leaks."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import zipfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,8 +29,7 @@ from helpers.splits import assign_splits, difference_hash, duplicate_groups, sta
 SPLIT_ALIASES = {"training": "train", "valid": "val", "validation": "val", "dev": "val", "testing": "test"}
 CACHE_VERSION = 6
 CACHE_KEEP = 6  # scans kept on disk (different datasets, image sizes, quick mode); older ones are deleted
-# Quick mode (CI) keeps this many images per class and split, chosen by a stable hash of the file path.
-QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}
+QUICK_LIMITS = {"flat": 200, "train": 140, "val": 30, "test": 30}  # quick mode (CI): images per class, split
 EXPECTED_LAYOUTS = (
     "either class folders directly (e.g. with_mask/ and without_mask/), or split folders train/, valid/ "
     "(or validation/), test/, each holding the class folders (e.g. faceWithMask/ and faceWithoutMask/), "
@@ -58,10 +57,8 @@ class Layout:
     def class_folder_parent(self) -> Path:
         """The folder holding the training class folders: what torchvision's ImageFolder expects."""
         if self.scenes is not None:
-            raise DataLayoutError(
-                f"{self.root}: scene photos with boxed faces, not one set of class folders: ImageFolder "
-                "cannot read it (load_course_data can)."
-            )
+            what = "scene photos with boxed faces, not one set of class folders"
+            raise DataLayoutError(f"{self.root}: {what}: ImageFolder cannot read it (load_course_data can).")
         return (self.folders.get("train") or self.folders[None])[CLASS_NAMES[0]][0].parent
 
     def describe(self) -> str:
@@ -71,10 +68,8 @@ class Layout:
             lines.append(
                 "  {}/ + {}/ -> faces cut out along their boxes".format(*(p.name for p in self.scenes))
             )
-        for label, folder in (
-            (k, f) for by_label in self.folders.values() for k in by_label for f in by_label[k]
-        ):
-            lines.append(f"  {folder.relative_to(self.root).as_posix() + '/':<40} -> {label}")
+        folders = [(k, f) for by_label in self.folders.values() for k, fs in by_label.items() for f in fs]
+        lines += [f"  {f.relative_to(self.root).as_posix() + '/':<40} -> {k}" for k, f in folders]
         return "\n".join(lines)
 
 
@@ -94,9 +89,8 @@ def detect_layout(root: Path) -> Layout:
     if (scenes := scene_folders(root)) is not None:
         return Layout(root, "scenes", {}, scenes)
     subfolders = _subfolders(root)
-    splits = {
-        s: sub for sub in subfolders if (s := SPLIT_ALIASES.get(sub.name.lower(), sub.name.lower())) in SPLITS
-    }
+    named = {SPLIT_ALIASES.get(sub.name.lower(), sub.name.lower()): sub for sub in subfolders}
+    splits = {split: sub for split, sub in named.items() if split in SPLITS}
     if "train" in splits:
         if folder := next((f for f in splits.values() if _class_folders(f) is None), None):
             raise DataLayoutError(
@@ -116,8 +110,7 @@ def detect_layout(root: Path) -> Layout:
 
 
 def find_datasets(root: Path, max_depth: int = 3) -> list[Layout]:
-    """Every dataset in root or below it (a zip that unpacks to archive/dataset/..., a folder holding
-    several); a dataset's own subfolders are not searched. None: the DataLayoutError about root itself."""
+    """Every dataset in root or in folders below it (a dataset's own subfolders are not searched)."""
     try:
         return [detect_layout(root)]
     except DataLayoutError as error:
@@ -154,16 +147,14 @@ class DataSource:
 
 def dataset_names(sources: list[DataSource]) -> list[str]:
     """A short, distinct name per dataset: the folder's, with its parent's where two share it (a/data)."""
-    names = [source.root.name for source in sources]
-    return [
-        f"{s.root.parent.name}/{s.root.name}" if names.count(s.root.name) > 1 else s.root.name
-        for s in sources
-    ]
+    names = Counter(s.root.name for s in sources)
+    return [f"{s.root.parent.name}/{s.root.name}" if names[s.root.name] > 1 else s.root.name for s in sources]
 
 
-def _demo_faces(why: str) -> DataSource:
-    root = demo_data.generate_demo_dataset(work_dir() / "demo_data" / f"v{demo_data.DEMO_VERSION}")
-    return DataSource(root, f"the built-in demo generator ({why})", True)
+def _demo(why: str, scenes: bool = False) -> DataSource:
+    make = demo_data.generate_demo_scenes if scenes else demo_data.generate_demo_dataset
+    version = f"scenes_v{demo_data.SCENE_VERSION}" if scenes else f"v{demo_data.DEMO_VERSION}"
+    return DataSource(make(work_dir() / "demo_data" / version), f"the built-in demo generator ({why})", True)
 
 
 def find_all_data(path: str | Path | list | tuple | None = None) -> list[DataSource]:
@@ -185,13 +176,11 @@ def find_all_data(path: str | Path | list | tuple | None = None) -> list[DataSou
         if layouts:
             origin = "the repository's data/ folder" if origin == "data/" else origin
             return [DataSource(x.root, origin, demo_data.is_demo_dataset(x.root)) for x in layouts]
-    return [_demo_faces("no dataset found")]
+    return [_demo("no dataset found")]
 
 
 def find_data(path: DataSource | str | Path | list | tuple | None = None) -> DataSource:
-    """The one dataset lessons 01-08 use (a DataSource already found is returned as it is): the first of
-    face crops find_all_data finds (class folders, as ImageFolder reads them), else the first; its origin
-    names the others, so MASK_DATA_DIR=faces:scenes serves every lesson (lesson 09 and the CLI use all)."""
+    """The dataset lessons 01-08 use: find_all_data's first of face crops, else its first (naming others)."""
     if isinstance(path, DataSource):
         return path
     sources = find_all_data(path)
@@ -203,28 +192,22 @@ def find_data(path: DataSource | str | Path | list | tuple | None = None) -> Dat
 
 
 def find_scenes(path: str | Path | None = None) -> DataSource:
-    """A scene dataset (photos with boxed faces) for lesson 09: path -> MASK_SCENES_DIR -> the first scene
-    dataset among the data in use (find_all_data) -> drawn demo scenes (SYNTHETIC): the lesson always runs."""
-    value, origin = (
-        (path, "the path argument") if path else (os.environ.get("MASK_SCENES_DIR"), "MASK_SCENES_DIR")
-    )
-    if value:
+    """Lesson 09's scene dataset: path -> MASK_SCENES_DIR -> the first scene dataset in use -> demo scenes."""
+    origin = "the path argument" if path else "MASK_SCENES_DIR"
+    if value := path or os.environ.get("MASK_SCENES_DIR"):
         layout = find_layout(Path(value).expanduser())
         if layout.scenes is None:
-            raise DataLayoutError(
-                f"{layout.root} (from {origin}): not a scene dataset; expected images/ + annotations/"
-            )
+            what = "not a scene dataset; expected images/ + annotations/"
+            raise DataLayoutError(f"{layout.root} (from {origin}): {what}")
         return DataSource(layout.root, origin, demo_data.is_demo_dataset(layout.root))
-    if scenes := [source for source in find_all_data() if scene_folders(source.root) is not None]:
-        return scenes[0]
-    root = demo_data.generate_demo_scenes(work_dir() / "demo_data" / f"scenes_v{demo_data.SCENE_VERSION}")
-    return DataSource(root, "the built-in demo generator (no scene dataset found)", True)
+    scenes = [source for source in find_all_data() if scene_folders(source.root) is not None]
+    return scenes[0] if scenes else _demo("no scene dataset found", scenes=True)
 
 
 def find_faces(path: str | Path | None = None) -> DataSource:
-    """The face-crop dataset in use (find_data), lesson 09's other one; demo faces if it holds only scenes."""
+    """Lesson 09's face crops: the dataset in use (find_data), or demo faces if it holds only scenes."""
     source = find_data(path)
-    return source if scene_folders(source.root) is None else _demo_faces("only scene data found")
+    return source if scene_folders(source.root) is None else _demo("only scene data found")
 
 
 @dataclass(frozen=True)
@@ -240,8 +223,7 @@ class FileEntry:
 
 
 def list_files(layout: Layout) -> tuple[list[FileEntry], list[tuple[str, str]]]:
-    """Every candidate image file (or boxed face), and what was skipped on sight with the reason: junk files
-    (.DS_Store, ._x.jpg, Thumbs.db), and in scene datasets unpaired files, unreadable XML, empty boxes."""
+    """Every candidate image or boxed face, and what was skipped on sight (junk, unpaired files) and why."""
     if layout.scenes is not None:
         faces, skipped = list_boxed_faces(*layout.scenes)
         return [FileEntry(f.image, f.label, None, f.box) for f in faces], skipped
@@ -258,15 +240,12 @@ def list_files(layout: Layout) -> tuple[list[FileEntry], list[tuple[str, str]]]:
 
 def quick_subset(entries: list[FileEntry], root: Path) -> list[FileEntry]:
     """A small, stable, class-balanced subset for CI; the same files on every machine."""
-    groups: dict[tuple[str, str], list[FileEntry]] = defaultdict(list)
-    for entry in entries:
-        groups[(entry.split or "flat", entry.label)].append(entry)
-    kept = []
-    for (split, _), group in sorted(groups.items()):
-        kept += sorted(group, key=lambda e: stable_hash(e.path.relative_to(root).as_posix()))[
-            : QUICK_LIMITS[split]
-        ]
-    return kept
+
+    def order(e: FileEntry) -> tuple[str, str, int]:
+        return e.split or "flat", e.label, stable_hash(e.path.relative_to(root).as_posix())
+
+    groups = groupby(sorted(entries, key=order), key=lambda e: (e.split or "flat", e.label))
+    return [e for (split, _), group in groups for e in list(group)[: QUICK_LIMITS[split]]]
 
 
 class Scanned(NamedTuple):
@@ -279,9 +258,8 @@ class Scanned(NamedTuple):
 
 
 def read_file(path: Path, size: int, boxes: list | None = None) -> list[Scanned | str]:
-    """Decode a file once: the whole image, or each boxed face cut as inference cuts it (crop_face; a box
-    outside the photo gives its reason), with the course's one resize. Hashes are the decoded file's: the
-    split is the same at every image size, and the faces of a photo, and of copies of it, stay together."""
+    """Decode a file once: the image, or each box cut as inference cuts it (or why not: outside the photo).
+    Hashes are the file's, so the split is the same at every image size and a photo's faces stay together."""
     data = path.read_bytes()
     image = decode_rgb(data, path)
     pixels, facts = np.asarray(image), (hashlib.sha1(data).hexdigest(), difference_hash(image.convert("L")))
@@ -297,19 +275,15 @@ def read_file(path: Path, size: int, boxes: list | None = None) -> list[Scanned 
 
 
 def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = None) -> dict[str, np.ndarray]:
-    """Decode every file once (threads: PIL releases the GIL) into arrays: keys (FileEntry.key), pixels
-    (N x 3 x size x size uint8), sha1, dhash, sizes (N x 2) of the readable ones, skipped (M x 2: file,
-    reason). Cached under a name made of every file's path, size and mtime: any change reads them again."""
+    """Every file decoded once into arrays, cached under a name made of each file's path, size and mtime."""
     digest = hashlib.sha256(f"v{CACHE_VERSION} size={size} margin={FACE_MARGIN}".encode())  # crop_face's
     for e in entries:
         stat = e.path.stat()
         digest.update(f"{e.key}|{e.label}|{e.split}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     file = (cache_dir or work_dir() / "cache") / f"{digest.hexdigest()[:20]}.npz"
-    with contextlib.suppress(OSError, ValueError, EOFError, zipfile.BadZipFile):  # no cache, or a damaged one
-        with np.load(file) as cached:
-            scan = dict(cached)
-        file.touch()  # recently used: kept when old scans are pruned
-        return scan
+    with contextlib.suppress(OSError, ValueError, EOFError, zipfile.BadZipFile), np.load(file) as cached:
+        file.touch()  # recently used: kept when old scans are pruned (none, or a damaged one: read again)
+        return dict(cached)
 
     def read(group: list[FileEntry]) -> list[Scanned | str]:  # the entries of one file: a photo's faces
         try:
@@ -322,30 +296,19 @@ def scan_images(entries: list[FileEntry], size: int, cache_dir: Path | None = No
     by_file: dict[Path, list[FileEntry]] = defaultdict(list)
     for entry in entries:
         by_file[entry.path].append(entry)
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
-        jobs = progress(
-            pool.map(read, by_file.values()),
-            total=len(by_file),
-            desc="Reading images",
-            mininterval=1.0,
-            disable=len(by_file) < 500,
-        )
-        found = [
-            pair
-            for group, got in zip(by_file.values(), jobs, strict=True)
-            for pair in zip(group, got, strict=True)
-        ]
+    groups, n = list(by_file.values()), len(by_file)
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:  # PIL releases the GIL
+        got = progress(pool.map(read, groups), total=n, desc="Reading images", mininterval=1, disable=n < 500)
+        found = [p for group, r in zip(groups, got, strict=True) for p in zip(group, r, strict=True)]
     good = [(e, r) for e, r in found if isinstance(r, Scanned)]
+    bad = [(f"{e.path} face {e.box}" if e.box else str(e.path), r) for e, r in found if isinstance(r, str)]
     scan = {
         "keys": np.array([e.key for e, _ in good], dtype=str),
         "pixels": np.array([r.pixels for _, r in good], np.uint8).reshape(-1, 3, size, size),
         "sha1": np.array([r.sha1 for _, r in good], dtype=str),
         "dhash": np.array([r.dhash for _, r in good], dtype=np.uint64),
         "sizes": np.array([r.size for _, r in good], dtype=np.int64).reshape(-1, 2),
-        "skipped": np.array(
-            [(f"{e.path} face {e.box}" if e.box else str(e.path), r) for e, r in found if isinstance(r, str)],
-            dtype=str,
-        ).reshape(-1, 2),
+        "skipped": np.array(bad, dtype=str).reshape(-1, 2),
     }
     file.parent.mkdir(parents=True, exist_ok=True)
     with open(file.with_suffix(".part"), "wb") as part:  # written whole, then renamed: never half a cache
@@ -372,10 +335,9 @@ class ScanReport:
 
     def as_dict(self) -> dict:
         images = sum(sum(row.values()) for row in self.counts.values())
+        summary = {"counts": self.counts, "images": images, "skipped": len(self.skipped)}
         facts = ("exact_duplicates", "near_duplicate_groups", "groups_across_splits", "face_sizes")
-        return {"counts": self.counts, "images": images, "skipped": len(self.skipped)} | {
-            k: getattr(self, k) for k in facts
-        }
+        return summary | {k: getattr(self, k) for k in facts}
 
     def __str__(self) -> str:
         lines = [f"{'split':<6}" + "".join(f"{c:>10}" for c in (*self.class_names, "total"))]
@@ -384,8 +346,8 @@ class ScanReport:
             lines.append(f"{split:<6}" + "".join(f"{n:>10}" for n in (*row, sum(row))))
         low, median, high = np.percentile(self.sizes.min(axis=1), [0, 50, 100]).astype(int)
         lines.append(f"Image sizes: shorter side min {low} px, median {median} px, max {high} px")
-        buckets = [name for name, _, _ in SIZE_BUCKETS]
         if self.face_sizes:
+            buckets = [name for name, _, _ in SIZE_BUCKETS]
             lines.append("Faces by box width: " + " ".join(f"{b + ' px':>10}" for b in buckets))
             for label, row in self.face_sizes.items():
                 lines.append(f"  {label:<17}" + " ".join(f"{row.get(b, 0):>10}" for b in buckets))
@@ -394,10 +356,9 @@ class ScanReport:
             f"{self.near_duplicate_groups} groups of identical or near-identical images; "
             f"groups found in more than one split: {self.groups_across_splits}"
         )
-        lines.append(f"Skipped {len(self.skipped)} file(s)" + (":" if self.skipped else ""))
-        for path, reason in self.skipped[:20]:  # a file as a reader should see it: class folder and name
-            lines.append(f"  {Path(path).parent.name}/{Path(path).name}: {reason}")
-        lines += [f"  ... and {len(self.skipped) - 20} more"] if len(self.skipped) > 20 else []
+        skipped = [f"  {Path(p).parent.name}/{Path(p).name}: {why}" for p, why in self.skipped]  # as seen
+        lines += [f"Skipped {len(skipped)} file(s)" + (":" if skipped else ""), *skipped[:20]]
+        lines += [f"  ... and {len(skipped) - 20} more"] if len(skipped) > 20 else []
         return "\n".join(lines + self.notes)
 
 
@@ -439,25 +400,20 @@ class CourseData:
         return f"{self.source.describe()}\nImages per split: {sizes}"
 
 
-def _split(
-    kept: list[FileEntry], sha1: list[str], groups: list[int], layout: Layout
-) -> tuple[list[str], str]:
-    """Split name per image, and a note: dealt by assign_splits (flat folders; scenes by photo, its faces
-    together), or kept from a pre-split layout, where a missing val or test is carved out of train."""
+def _split(kept: list[FileEntry], sha1: list[str], groups: list[int], layout: Layout) -> tuple[list, list]:
+    """Split per image, and notes: a pre-split layout's own, else dealt (a missing val or test from train)."""
     labels, splits = [e.label for e in kept], [e.split or "train" for e in kept]
-    if layout.kind != "pre-split":
-        together = " (all faces of a photo, and of copies of it)" if layout.scenes else ""
-        note = f"Split 70/15/15 per class by content hash; each group of copies{together} stays in one split."
-        return assign_splits(labels, groups, sha1), note
-    if not (missing := [s for s in ("val", "test") if s not in layout.folders]):
-        return splits, ""
+    if not (missing := [s for s in ("val", "test") if layout.kind != "pre-split" or s not in layout.folders]):
+        return splits, []
     train = [i for i, s in enumerate(splits) if s == "train"]
     fractions = (1 - 0.15 * len(missing), 0.15 * ("val" in missing), 0.15 * ("test" in missing))
     dealt = assign_splits(*([x[i] for i in train] for x in (labels, groups, sha1)), fractions)
     for i, split in zip(train, dealt, strict=True):
         splits[i] = split
-    note = f"No {' or '.join(missing)} folder: carved {' and '.join(missing)} out of train by content hash."
-    return splits, note
+    together = " (all faces of a photo, and of copies of it)" if layout.scenes else ""
+    carved = f"carved {' and '.join(missing)} out of train by content hash."
+    note = f"Split 70/15/15 per class by content hash; each group of copies{together} stays in one split."
+    return splits, [f"No {' or '.join(missing)} folder: {carved}" if layout.kind == "pre-split" else note]
 
 
 def load_course_data(
@@ -466,9 +422,8 @@ def load_course_data(
     quick: bool | None = None,
     classes: tuple[str, ...] = CLASS_NAMES,
 ) -> CourseData:
-    """Find, scan, split and cache one dataset; the one call every notebook starts with (several datasets:
-    load each, so no photo leaks through another, and pass the list to fit()). classes=ALL_CLASS_NAMES also
-    learns masks worn incorrectly (scene data); the two-class course keeps those in held_out["incorrect"]."""
+    """The call every notebook starts with: find, scan, split and cache one dataset (fit() takes several).
+    classes=ALL_CLASS_NAMES also learns masks worn incorrectly; with two classes they are in held_out."""
     if not isinstance(image_size, int) or not 16 <= image_size <= 1024:
         raise ValueError(f"image_size={image_size!r}: expected a whole number of pixels from 16 to 1024")
     if tuple(classes) not in (CLASS_NAMES, ALL_CLASS_NAMES):
@@ -487,23 +442,18 @@ def load_course_data(
     by_key, sha1, sizes = {e.key: e for e in entries}, scan["sha1"].tolist(), scan["sizes"]
     kept = [by_key[k] for k in scan["keys"].tolist()]
     groups = duplicate_groups(sha1, [int(h) for h in scan["dhash"]])
-    splits, note = _split(kept, sha1, groups, layout)
-    notes = [note] * bool(note)
+    splits, notes = _split(kept, sha1, groups, layout)
     if quick:
         notes.append("Quick mode (MASK_QUICK=1): a small, stable subset; numbers are not comparable.")
-    index = {name: i for i, name in enumerate(classes)}
-
-    def part(rows: list[int]) -> SplitData:
-        labels = torch.tensor([index.get(kept[i].label, -1) for i in rows], dtype=torch.int64)
-        images, paths = torch.from_numpy(scan["pixels"][rows]), [kept[i].path for i in rows]
-        return SplitData(images, labels, paths, torch.from_numpy(sizes[rows]).reshape(-1, 2), classes)
-
-    parts = {s: part([i for i, e in enumerate(kept) if splits[i] == s and e.label in index]) for s in SPLITS}
+    labels = torch.tensor([classes.index(e.label) if e.label in classes else -1 for e in kept])
+    paths = [e.path for e in kept]
+    every = SplitData(torch.from_numpy(scan["pixels"]), labels, paths, torch.from_numpy(sizes), classes)
+    parts = {s: every.subset(torch.tensor([x == s for x in splits]) & (labels >= 0)) for s in SPLITS}
     held_out = {}
-    if aside := [i for i, e in enumerate(kept) if e.label not in index]:
-        held_out["incorrect"] = part(aside)
+    if aside := int((labels < 0).sum()):
+        held_out["incorrect"] = every.subset(labels < 0)
         notes.append(
-            f"{len(aside)} faces with the mask worn incorrectly (below the nose or chin) are kept aside: the "
+            f"{aside} faces with the mask worn incorrectly (below the nose or chin) are kept aside: the "
             "two-class course does not train on them; lesson 09 shows what the model calls them "
             "(classes=ALL_CLASS_NAMES, or --classes 3, learns them as a third class)."
         )

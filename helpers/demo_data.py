@@ -1,27 +1,24 @@
-"""Drawn demo faces and scenes of boxed faces, so every lesson runs offline. They vary on purpose (skin, pose,
-hair, light, masks light and dark, some below the nose, hands and scarves over bare faces): a small CNN must
-learn "something covers nose and mouth", not a colour. Like downloads, they hold copies and a junk file."""
+"""Drawn demo faces and crowd scenes, so every lesson runs offline: skin, hair, light, masks (some below the
+nose), hands and scarves vary, so a small CNN must learn "nose and mouth covered". With copies and junk."""
 
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-DEMO_VERSION = 2  # bump when the drawing changes, so cached datasets are drawn again
-SCENE_VERSION = 2
+DEMO_VERSION = 3  # bump when the drawing changes, so cached datasets are drawn again
+SCENE_VERSION = 3
 CLASS_FOLDERS = {"mask": "with_mask", "no_mask": "without_mask"}
 MARKER_NAME = "SYNTHETIC_DEMO_DATA.txt"
 COPY_EVERY = 25  # image i with i % 25 == 24 is image i - 1 again: downloads often hold a photo twice
 JUNK_FILE = ".DS_Store"  # what a folder zipped on a Mac brings along
 _README = """SYNTHETIC DEMO DATA - NOT REAL PEOPLE
 Every image below this folder was drawn by the course's helpers/demo_data.py: no photograph, no real person.
-Accuracy or any other result measured on it says NOTHING about real faces and masks. Drawn again when any of
-these change:
+Results measured on it say NOTHING about real faces and masks. Drawn again when any of these change:
 """
 # PASCAL VOC, as Kaggle's mask dataset writes it: one <object> per face with its class and corners.
 _VOC = "<annotation><filename>{}</filename><size><width>{}</width><height>{}</height></size>{}</annotation>\n"
@@ -30,11 +27,9 @@ _VOC_OBJECT += "</bndbox></object>"
 _SS = 2  # drawn at twice the size and shrunk, so edges are smooth like a photo's
 
 Color = tuple[int, ...]
-# Palettes as hex: ten skin tones, light to dark, each as likely; light and dark masks, surgical and fashion
-# colours, so that neither brightness nor hue gives the class away.
+# Ten skin tones; masks light and dark, surgical and fashion colours: neither brightness nor hue is the class.
 _SKIN = "ffe4d2 f4d0b6 e8ba98 d6a07a be8660 a06c4a 805438 623e2a 48301f 32201a".split()
 _HAIR = "161210 3c281c 765030 c8a86c 8c3e1e a0a0a0".split()
-_IRIS = "462c1a 281a12 406896 507650".split()
 _MASK_COLOURS = "f0f0ee a0cce8 6496d2 1c1c20 828288 28345c be2830 e8a6ba 5a966e d6bea0".split()
 
 
@@ -47,7 +42,7 @@ def _pick(rng: np.random.Generator, palette: list[str]) -> Color:
 
 
 def _paint_mask(d: ImageDraw.ImageDraw, box: list[float], colour: Color, cloth: bool) -> None:
-    """A mask filling box (x0, y0, x1, y1): pleated surgical or seamed cloth, ear loops up to 14 % outside."""
+    """A mask filling box (x0, y0, x1, y1): pleated surgical or plain cloth, ear loops up to 14 % outside."""
     x0, y0, x1, y1 = box
     w, h, cx = x1 - x0, y1 - y0, (x0 + x1) / 2
     top = [(x0, y0 + 0.1 * h), (cx, y0 - (0.04 * h if cloth else 0)), (x1, y0 + 0.1 * h)]
@@ -55,9 +50,7 @@ def _paint_mask(d: ImageDraw.ImageDraw, box: list[float], colour: Color, cloth: 
     rim = list(zip(cx + w / 2 * np.cos(t), y0 + h * (0.45 + 0.55 * np.sin(t)), strict=True))
     d.polygon(top + rim, fill=colour)
     line, width = _shade(colour, 0.72 if sum(colour) > 200 else 2.2), max(1, round(h / 40))
-    if cloth:
-        d.line([(cx, y0), (cx, y1)], fill=line, width=width)
-    else:
+    if not cloth:
         for f in (0.3, 0.5, 0.7):
             d.line([(x0 + 0.06 * w, y0 + f * h), (x1 - 0.06 * w, y0 + f * h)], fill=line, width=width)
         d.line(top, fill=_shade(colour, 1.25), width=2 * width)  # the nose wire's band
@@ -67,80 +60,55 @@ def _paint_mask(d: ImageDraw.ImageDraw, box: list[float], colour: Color, cloth: 
 
 
 def _background(rng: np.random.Generator, width: int, height: int) -> Image.Image:
-    """A wall: two random colours blended along a random direction, sometimes in stripes."""
-    yy, xx = np.mgrid[0:height:2, 0:width:2].astype(np.float32) / max(width, height)
-    angle = rng.uniform(0, 2 * math.pi)
-    t = np.clip(xx * math.cos(angle) + yy * math.sin(angle) + rng.uniform(-0.5, 0.5), 0, 1)[..., None]
-    if rng.random() < 0.25:
-        t = (t * rng.uniform(3, 12)) % 1 < 0.5
-    ends = rng.integers(20, 235, (2, 3))
-    wall = Image.fromarray((ends[0] * (1 - t) + ends[1] * t).astype(np.uint8))
-    return wall.resize((width, height), Image.BILINEAR)
+    """A wall: two random colours blended along a random direction."""
+    ramp = Image.linear_gradient("L").rotate(rng.uniform(0, 360), Image.BILINEAR).crop((64, 64, 192, 192))
+    dark, light = (tuple(int(v) for v in rng.integers(20, 235, 3)) for _ in range(2))
+    return ImageOps.colorize(ramp, dark, light).resize((width, height), Image.BILINEAR)
 
 
 def draw_face(rng: np.random.Generator, masked: bool, size: int = 128) -> tuple[Image.Image, tuple[int, ...]]:
-    """One drawn RGB face, size x size, and its box (x, y, w, h: forehead to chin, cheek to cheek). Every
-    random choice comes from rng, so the caller decides the seed."""
+    """One drawn RGB face, size x size, and its box (x, y, w, h: forehead to chin); all chance from rng."""
     s = size * _SS
     skin = _shade(_pick(rng, _SKIN), rng.uniform(0.93, 1.07))
     hair, colour = _pick(rng, _HAIR), _pick(rng, _MASK_COLOURS)
     b = s * rng.uniform(0.32, 0.42)  # half the head's height; a: half its width
-    a, cx, cy, turn = b * rng.uniform(0.72, 0.82), s * rng.uniform(0.4, 0.6), s * rng.uniform(0.42, 0.55), 0.0
+    a, cx, cy = b * rng.uniform(0.72, 0.82), s * rng.uniform(0.4, 0.6), s * rng.uniform(0.42, 0.55)
 
     def at(u: float, v: float, hu: float = 0.0, hv: float = 0.0) -> list[float]:
         """The box (x0, y0, x1, y1) around (u, v) in head units: a across, b down from the head's centre."""
-        x, y = cx + (u + turn) * a, cy + v * b
-        return [x - hu * a, y - hv * b, x + hu * a, y + hv * b]
+        return [cx + (u - hu) * a, cy + (v - hv) * b, cx + (u + hu) * a, cy + (v + hv) * b]
 
     img = _background(rng, s, s)
     d = ImageDraw.Draw(img)
     d.ellipse(at(0, 2.6, 2.2, 1.35), fill=_pick(rng, _MASK_COLOURS))  # shoulders
     d.rectangle(at(0, 0.95, 0.45, 0.45), fill=_shade(skin, 0.85))  # neck
-    layer = Image.new("RGBA", (s, s))  # the head, turned a little once drawn
-    d = ImageDraw.Draw(layer)
-    hairline, low = rng.uniform(-0.5, -0.1), rng.choice([0.2, 1.3])  # low: long hair down to the shoulders
-    if rng.random() < 0.9:  # not bald: hair behind the head, and its top down to a hairline
-        d.rounded_rectangle(at(0, (low - 1.1) / 2, 1.15, (low + 1.1) / 2), radius=a, fill=_shade(hair, 0.85))
-    for side in (-1, 1):
-        d.ellipse(at(side, 0.1, 0.16, 0.2), fill=_shade(skin, 0.9))  # ears
     d.ellipse(at(0, 0, 1, 1), fill=skin)
-    if rng.random() < 0.9:
+    if rng.random() < 0.9:  # not bald: hair from the crown down to a hairline
+        hairline = rng.uniform(-0.5, -0.1)
         d.chord(at(0, (hairline - 1.06) / 2, 1.03, (hairline + 1.06) / 2), 180, 360, fill=hair)
-    turn = rng.uniform(-0.1, 0.1)  # the eyes, nose and mouth shift sideways as the head turns
-    eye_u, eye_v, brow = rng.uniform(0.34, 0.42), rng.uniform(-0.15, -0.05), rng.uniform(0.12, 0.18)
-    eye = ((0.17, 0.06, (240, 238, 232)), (0.085, 0.06, _pick(rng, _IRIS)), (0.035, 0.025, (10, 10, 10)))
+    eye_u, eye_v = rng.uniform(0.34, 0.42), rng.uniform(-0.15, -0.05)
     for u in (-eye_u, eye_u):
-        for hu, hv, fill in eye:
-            d.ellipse(at(u, eye_v, hu, hv), fill=fill)
-        d.line(at(u, eye_v - brow, 0.17, 0.02 * np.sign(u)), fill=_shade(hair, 0.7), width=round(b / 20))
-    nose, mouth, wide = rng.uniform(0.25, 0.33), rng.uniform(0.52, 0.6), rng.uniform(0.22, 0.34)
-    bridge = at(0.04, (eye_v + nose) / 2, 0.04, (nose - eye_v) / 2 - 0.05)
-    d.line(bridge, fill=_shade(skin, 0.75), width=round(b * 0.03))
-    for u in (-0.1, 0.1):
-        d.ellipse(at(u, nose, 0.05, 0.025), fill=_shade(skin, 0.5))  # nostrils
+        d.ellipse(at(u, eye_v, 0.17, 0.06), fill=(240, 238, 232))
+        d.ellipse(at(u, eye_v, 0.085, 0.06), fill=(70, 44, 26))
+        d.ellipse(at(u, eye_v, 0.035, 0.025), fill=(10, 10, 10))
+        d.line(at(u, eye_v - 0.15, 0.17, 0.02 * np.sign(u)), fill=_shade(hair, 0.7), width=round(b / 20))
+    d.ellipse(at(0, rng.uniform(0.25, 0.33), 0.15, 0.03), fill=_shade(skin, 0.5))  # the nose's shadow
     lips = _shade((170, 70, 80), sum(skin) / 600 + 0.3)
-    d.chord(at(0, mouth - 0.03, wide, rng.uniform(0.03, 0.1)), 0, 180, fill=lips)  # closed to a wide smile
-    turn = 0.0
+    d.chord(at(0, rng.uniform(0.49, 0.57), rng.uniform(0.22, 0.34), rng.uniform(0.03, 0.1)), 0, 180, lips)
     if masked:  # over the nose, or (one in five) worn below it
         top = rng.uniform(0.34, 0.4) if rng.random() < 0.2 else rng.uniform(0.08, 0.18)
         _paint_mask(d, at(0, (top + 1.04) / 2, 0.86, (1.0 - top) / 2), colour, cloth=rng.random() < 0.45)
     elif rng.random() < 0.15:  # a hand over the mouth or chin: skin that covers the lower face, no mask
-        hand, u, v = _shade(skin, rng.uniform(0.9, 1.1)), rng.uniform(-0.3, 0.3), rng.uniform(0.5, 0.85)
-        d.rectangle(at(u, v + 1.5, 0.3, 1.5), fill=hand)
-        for finger in np.linspace(-0.3, 0.3, 4):
-            d.line(at(u + finger, v - 0.22, finger * 0.1, 0.22), fill=hand, width=round(0.13 * a))
-        d.ellipse(at(u, v, 0.4, 0.25), fill=hand)
+        d.ellipse(at(rng.uniform(-0.3, 0.3), rng.uniform(0.5, 0.85), 0.4, 0.25), fill=_shade(skin, 0.92))
     elif rng.random() < 0.18:  # a scarf wrapped under the chin, never over the mouth
         d.rounded_rectangle(at(0, rng.uniform(1.1, 1.2), 1.1, 0.22), radius=0.2 * b, fill=colour)
-    layer = layer.rotate(rng.uniform(-12, 12), Image.NEAREST, center=(cx, cy))  # smoothed by reduce
-    img.paste(layer, (0, 0), layer)
     # the camera: exposure, light from one side, sensor noise, and now and then a little blur
     light = rng.uniform(0.6, 1.25) * (1 + rng.uniform(-0.35, 0.35) * np.linspace(-1, 1, size))[None, :, None]
     noise = rng.normal(0, rng.uniform(0, 6), (size, size, 3))
     pixels = np.asarray(img.reduce(_SS), np.float32) * light + noise
     img = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    blur = rng.uniform(0.3, 1.0) * size / 128 if rng.random() < 0.2 else 0
-    img = img.filter(ImageFilter.GaussianBlur(blur)) if blur else img
+    if rng.random() < 0.2:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0) * size / 128))
     x0, y0, x1, y1 = (round(v / _SS) for v in at(0, 0.125, 1, 0.925))
     return img, (x0, y0, x1 - x0, y1 - y0)
 
@@ -168,24 +136,20 @@ def add_synthetic_mask(
 
 
 def draw_scene(rng: np.random.Generator, width: int = 480, height: int = 360) -> tuple[Image.Image, list]:
-    """A drawn 'crowd': 2-7 faces of 24-120 px on a wall, with each face's class folder name and box."""
-    picture, faces, taken = _background(rng, width, height), [], []
-    for _ in range(int(rng.integers(2, 8))):
-        side = int(rng.integers(24, 121))
-        x, y = int(rng.integers(0, width - side)), int(rng.integers(0, height - side))
-        if any(x < p + n and p < x + side and y < q + n and q < y + side for p, q, n in taken):
-            continue  # faces do not overlap
+    """A drawn 'crowd' on a wall: 2-7 faces of 24-120 px, one per 120 px square, each with class and box."""
+    picture, faces, columns = _background(rng, width, height), [], width // 120
+    for cell in rng.permutation(columns * (height // 120))[: rng.integers(2, 8)]:
+        side, (row, column) = int(rng.integers(24, 121)), divmod(int(cell), columns)
+        x, y = 120 * column + int(rng.integers(0, 121 - side)), 120 * row + int(rng.integers(0, 121 - side))
         face, (fx, fy, fw, fh) = draw_face(rng, masked := bool(rng.random() < 0.6), side)
         picture.paste(face, (x, y))
-        taken.append((x, y, side))
         faces.append((CLASS_FOLDERS["mask" if masked else "no_mask"], (x + fx, y + fy, fw, fh)))
     return picture, faces
 
 
 def _generate(root: Path, settings: str, expected: dict[str, int], write: Callable[[Path], None]) -> Path:
-    """Draw again unless the marker records these settings and no demo_* file is missing. Stale demo_* files
-    go, any other file stays (a folder of real photos loses none); the marker is written last, so an
-    interrupted run never leaves a half dataset looking complete."""
+    """Draw again unless the marker records these settings and no demo_* file is missing; only demo_* files
+    go (real photos beside them stay), and the marker is written last, so a half dataset never looks done."""
     root, marker = Path(root), _README + settings
     if is_demo_dataset(root) and (root / MARKER_NAME).read_text(encoding="utf-8") == marker:
         if all(len(list((root / d).glob("demo_*"))) == n for d, n in expected.items()):
@@ -206,16 +170,13 @@ def generate_demo_dataset(root: Path, n_per_class: int = 300, size: int = 128, s
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
 
-    def write(tmp: Path) -> None:
+    def write(root: Path) -> None:
         for class_index, (key, folder) in enumerate(CLASS_FOLDERS.items()):
             for i in range(n_per_class):
-                path = tmp / folder / f"demo_{i:05d}.jpg"
-                if i % COPY_EVERY == COPY_EVERY - 1:
-                    shutil.copyfile(path.with_name(f"demo_{i - 1:05d}.jpg"), path)
-                    continue
-                rng = np.random.default_rng([seed, class_index, i])
+                path = root / folder / f"demo_{i:05d}.jpg"
+                rng = np.random.default_rng([seed, class_index, i - (i % COPY_EVERY == COPY_EVERY - 1)])
                 draw_face(rng, key == "mask", size)[0].save(path, "JPEG", quality=int(rng.integers(70, 96)))
-        (tmp / CLASS_FOLDERS["no_mask"] / JUNK_FILE).write_bytes(b"\0\0\0\1Bud1")
+        (root / CLASS_FOLDERS["no_mask"] / JUNK_FILE).write_bytes(b"\0\0\0\1Bud1")
 
     settings = f"demo_version = {DEMO_VERSION}\nn_per_class = {n_per_class}\nsize = {size}\nseed = {seed}\n"
     return _generate(root, settings, dict.fromkeys(CLASS_FOLDERS.values(), n_per_class), write)
@@ -225,14 +186,13 @@ def generate_demo_scenes(root: Path, n_photos: int = 60, seed: int = 0) -> Path:
     """root/images/demo_scene_000.jpg ... and root/annotations/demo_scene_000.xml (PASCAL VOC) with the
     SYNTHETIC marker: photos with known boxes for lesson 09 when no scene dataset is given. Idempotent."""
 
-    def write(tmp: Path) -> None:
+    def write(root: Path) -> None:
         for i in range(n_photos):
             picture, faces = draw_scene(np.random.default_rng([seed, 7, i]))
-            name = f"demo_scene_{i:03d}"
-            picture.save(tmp / "images" / f"{name}.jpg", "JPEG", quality=90)
+            picture.save(root / "images" / f"demo_scene_{i:03d}.jpg", "JPEG", quality=90)
             objects = "".join(_VOC_OBJECT.format(c, x, y, x + w, y + h) for c, (x, y, w, h) in faces)
-            xml = _VOC.format(f"{name}.jpg", *picture.size, objects)
-            (tmp / "annotations" / f"{name}.xml").write_text(xml, encoding="utf-8")
+            xml = _VOC.format(f"demo_scene_{i:03d}.jpg", *picture.size, objects)
+            (root / "annotations" / f"demo_scene_{i:03d}.xml").write_text(xml, encoding="utf-8")
 
     settings = f"scene_version = {SCENE_VERSION}\nn_photos = {n_photos}\nseed = {seed}\n"
     return _generate(root, settings, dict.fromkeys(("images", "annotations"), n_photos), write)

@@ -1,12 +1,9 @@
-"""What a downloaded file is: its sha256, and whether it is a web page (an error or login page) saved under a
-model's name. One check for images, checkpoints, weights and the YuNet file."""
+"""A downloaded file's sha256, and whether it is a web page (an error or login page) saved as a model."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-
-HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
 
 
 def sha256_file(path: Path) -> str:
@@ -19,4 +16,4 @@ def looks_like_html(data: Path | str | bytes) -> bool:
     if not isinstance(data, bytes):
         with open(data, "rb") as handle:
             data = handle.read(256)
-    return data[:256].lstrip().lower().startswith(HTML_STARTS)
+    return data[:256].lstrip().lower().startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))

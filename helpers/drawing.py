@@ -1,7 +1,4 @@
-"""Boxes and labels drawn with OpenCV (lesson 07's `draw_label` and `draw_predictions`): text and lines grow
-with the picture and always fit across it, so labels read the same on a thumbnail and on a poster."""
-
-from collections.abc import Sequence
+"""Boxes and labels drawn with OpenCV (lesson 07's), sized to the picture: alike on thumbnails and posters."""
 
 import cv2
 import numpy as np
@@ -45,7 +42,7 @@ def draw_predictions(image: np.ndarray, predictions: list[Prediction]) -> np.nda
     return out
 
 
-def draw_faces(image: np.ndarray, faces: Sequence[Face], colour: tuple = (255, 200, 0)) -> np.ndarray:
+def draw_faces(image: np.ndarray, faces: list[Face], colour: tuple = (255, 200, 0)) -> np.ndarray:
     """A copy with each detected face boxed (detection only, no mask label yet) and its score, if any."""
     out = image.copy()
     thickness = max(1, round(max(out.shape[:2]) / 250))

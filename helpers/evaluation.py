@@ -60,6 +60,7 @@ def held_out_answers(model: nn.Module, data: CourseData) -> dict[str, dict[str, 
 class SavedModel:
     """The facts of one checkpoint trained on the data in use, without its weights."""
 
+    name: str  # the file's name without .pt
     path: Path
     backbone: str
     weights: str
@@ -69,10 +70,6 @@ class SavedModel:
     val_accuracy: float
     val_loss: float
     data: str  # the description of the data it was trained on
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
 
 
 def find_checkpoints(
@@ -87,6 +84,7 @@ def find_checkpoints(
             payload = read_checkpoint(path)
             facts, metrics = payload["data"], payload["metrics"]
             saved = SavedModel(
+                name=path.stem,
                 path=path,
                 backbone=payload["backbone"],
                 weights=payload["weights"],
@@ -129,6 +127,6 @@ def compare_on_test(
             start = time.perf_counter()
             answers = evaluate(model, test)
             ms = 1000 * (time.perf_counter() - start) / max(1, len(answers.labels))
-            rows[saved.path] = {"name": saved.name, **asdict(saved), "test_accuracy": answers.accuracy}
+            rows[saved.path] = asdict(saved) | {"test_accuracy": answers.accuracy}
             rows[saved.path] |= {"test_images": len(answers.labels), "ms_per_image": ms}
     return [rows[m.path] for m in models]

@@ -1,5 +1,4 @@
-"""A trained classifier as one ONNX file that OpenCV's DNN module runs without PyTorch: lesson 08's
-`Deployable` and `write_onnx`, packaged by `export_onnx` with a JSON file of its classes and origin."""
+"""A classifier as one ONNX file that OpenCV runs without PyTorch: lesson 08's export, packaged for apps."""
 
 import copy
 import importlib.util
@@ -20,8 +19,7 @@ from helpers.preprocess import to_batch
 
 # Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
 class Deployable(nn.Module):
-    """Pixels as a camera gives them in (RGB, 0-255), probabilities out: the normalisation the network was
-    trained with and the softmax travel inside the graph, so an app cannot forget them or get them wrong."""
+    """Pixels in as a camera gives them (RGB, 0-255), probabilities out: the preprocessing is in the graph."""
 
     def __init__(self, model: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
@@ -36,11 +34,9 @@ class Deployable(nn.Module):
 
 # Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
 def write_onnx(wrapper: nn.Module, image_size: int, path: str | Path) -> None:
-    """The wrapper as one ONNX file, traced on one example image; the batch axis stays free, so an app can
-    send any number of faces, and the input and output have names an app uses to feed it and read it."""
+    """The wrapper as one ONNX file, traced on one example image, with named ends and a free batch axis."""
     example = torch.zeros(1, 3, image_size, image_size)  # only its shape matters: the trace records the ops
-    with warnings.catch_warnings():  # its notices that it is not the default: we chose it (dynamo=False)
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with warnings.catch_warnings(action="ignore", category=DeprecationWarning):  # "not the default": we know
         torch.onnx.export(
             wrapper, (example,), path,  # the module, its example input as a tuple, the file
             input_names=["image"], output_names=["probabilities"],
@@ -51,17 +47,15 @@ def write_onnx(wrapper: nn.Module, image_size: int, path: str | Path) -> None:
 
 
 def export_onnx(model: MaskModel, path: str | Path) -> Path:
-    """Lesson 08's steps on a CPU copy of the network, with what an app needs (the model's own classes, its
-    input size) in <path>.json; written beside, then renamed, so a failed export leaves no half file."""
+    """Lesson 08's export of a CPU copy, and <path>.json with what an app needs; no half file if it fails."""
     if importlib.util.find_spec("onnx") is None:
         raise RuntimeError("exporting to ONNX needs the onnx package: pip install onnx")
     path, size = Path(path), model.image_size
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
     write_onnx(Deployable(copy.deepcopy(model.net).cpu().float(), model.mean, model.std).eval(), size, part)
-    facts = {"class_names": list(model.class_names), "image_size": size, "backbone": model.net.backbone}
-    facts |= {"output": "probabilities, N x classes", "weights": model.weights, "checkpoint": model.name}
-    facts |= {"input": f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}", "data": model.data}
+    facts = {"class_names": list(model.class_names), "image_size": size, "model": model.describe()}
+    facts["input"] = f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}; out: probabilities, N x classes"
     Path(f"{path}.json").write_text(json.dumps(facts, indent=2))
     os.replace(part, path)
     return path

@@ -1,5 +1,4 @@
-"""Finding faces: OpenCV's YuNet (its ONNX file ships in helpers/assets, MIT licence), and the Haar cascade
-where OpenCV still ships it (OpenCV 4). Lesson 07 writes `detection_scale` and `detect_faces`."""
+"""Finding faces with OpenCV's YuNet, whose ONNX file ships in helpers/assets (MIT licence)."""
 
 from __future__ import annotations
 
@@ -25,23 +24,18 @@ YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4
 PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / "face_detection_yunet_2023mar.onnx"
 YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{PACKAGED_YUNET.name}"
 MAX_SIDE, MIN_SIDE = 640, 320  # YuNet finds faces of 10-300 px: big pictures are shrunk, small ones grown
-# Photos: a second pass on the photo grown to 1280 px (4x at most) finds small faces; boxes of any size
-# stay and move to where annotators put them (BOX_FIT). The app shows boxes of score >= 0.5; measuring average
-# precision keeps every box down to 0.3, as detectors are evaluated (low scores rank low: cheap, find more).
-# Chosen by AP on face-mask-scenes' train and validation photos (benchmarks/scenes.py). Video: one pass at
-# 480 px, twice as fast as 640 and as good (benchmarks/video_fps.py). "one pass": YuNet's boxes as they come.
+# Photos: a second pass at 1280 px finds small faces; average precision keeps boxes down to score 0.3 (chosen
+# by AP, benchmarks/scenes.py). Video: one pass at 480 px, twice as fast as 640 and as good (video_fps.py).
 DETECTOR_SETTINGS: dict[str, dict] = {
     "photo": {"max_side": MAX_SIDE, "score_threshold": 0.5, "upscale_to": 1280, "fit_boxes": True},
     "evaluation": {"max_side": MAX_SIDE, "score_threshold": 0.3, "upscale_to": 1280, "fit_boxes": True},
     "video": {"max_side": 480, "score_threshold": 0.6, "upscale_to": None, "fit_boxes": True},
     "one pass": {"max_side": MAX_SIDE, "score_threshold": 0.6, "upscale_to": None, "fit_boxes": False},
 }
-# Annotators' boxes sit lower than YuNet's, are less tall and a little wider (YuNet boxes from the brows).
-# (centre shift right, centre shift down, width scale, height scale), shifts in YuNet box widths and heights:
-# the medians over matched faces of face-mask-scenes' train photos (python benchmarks/scenes.py --fit-boxes).
+# YuNet's boxes (from the brows) to annotators' (lower, less tall): centre shift right, down (in box sizes),
+# width and height scale; medians over face-mask-scenes' train photos (benchmarks/scenes.py --fit-boxes).
 BOX_FIT = (0.027, 0.125, 1.048, 0.913)
-# A detection's confidence, to rank the photo pipeline's answers: detector score ** SCORE_POWER * the class's
-# probability (chosen by AP on face-mask-scenes' validation photos: benchmarks/scenes.py --split val).
+# A photo answer's confidence: detector score ** SCORE_POWER * class probability (benchmarks/scenes.py).
 SCORE_POWER = 3
 
 
@@ -54,7 +48,7 @@ class Face:
     """One detected face: its box in image pixels (x, y, width, height), clipped to the image."""
 
     box: tuple[int, int, int, int]
-    score: float | None  # the detector's confidence; the Haar cascade gives none
+    score: float | None  # the detector's confidence; None draws no score (lesson 9's annotated boxes)
 
 
 class FaceDetector(Protocol):
@@ -63,7 +57,6 @@ class FaceDetector(Protocol):
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in an RGB uint8 image (H x W x 3), left to right."""
-        ...
 
 
 # Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
@@ -92,9 +85,8 @@ def detect_faces(
 
 @contextlib.contextmanager
 def quiet_opencv() -> Iterator[None]:
-    """Hide OpenCV's own log lines (pages of them for a missing camera): the course says what went wrong."""
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    """Hide OpenCV's log lines (pages of them for a missing camera): the course says what went wrong."""
+    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # returns the level it replaces
     try:
         yield
     finally:
@@ -102,16 +94,14 @@ def quiet_opencv() -> Iterator[None]:
 
 
 def yunet_model_path(path: str | Path | None = None) -> Path:
-    """The YuNet ONNX file: the path given, else MASK_YUNET_MODEL, else the copy shipped in this package if
-    its sha256 is right, else a checked download into <work dir>/models (a damaged copy never loads)."""
+    """YuNet's file: the path given, MASK_YUNET_MODEL, or the packaged copy or a download (sha256 checked)."""
     given = path or os.environ.get(YUNET_ENV)
     if given:
         path = Path(given).expanduser()
         if not path.is_file() or looks_like_html(path):
             problem = "a folder" if path.is_dir() else "an HTML page" if path.is_file() else "no such file"
-            raise DetectorUnavailableError(
-                f"{path}: {problem}, expected YuNet's .onnx file (or leave {YUNET_ENV} unset)"
-            )
+            expected = f"expected YuNet's .onnx file (or leave {YUNET_ENV} unset)"
+            raise DetectorUnavailableError(f"{path}: {problem}, {expected}")
         return path
     for copy in (PACKAGED_YUNET, work_dir() / "models" / PACKAGED_YUNET.name):
         if copy.is_file() and sha256_file(copy) == YUNET_SHA256:
@@ -121,17 +111,16 @@ def yunet_model_path(path: str | Path | None = None) -> Path:
     try:  # torch.hub's download: the sha256 is checked before the file gets its name
         torch.hub.download_url_to_file(YUNET_URL, str(copy), hash_prefix=YUNET_SHA256, progress=False)
     except (OSError, RuntimeError) as exc:
-        raise DetectorUnavailableError(
-            f"YuNet's packaged file is missing or damaged and {YUNET_URL} could not be fetched ({exc}); "
-            f"give a copy of {PACKAGED_YUNET.name} by path or {YUNET_ENV}"
-        ) from None
+        why = f"YuNet's packaged file is missing or damaged and {YUNET_URL} could not be fetched ({exc})"
+        fix = f"give a copy of {PACKAGED_YUNET.name} by path or {YUNET_ENV}"
+        raise DetectorUnavailableError(f"{why}; {fix}") from None
     return copy
 
 
 @dataclass
 class YuNetDetector:
-    """OpenCV's YuNet (a small CNN that also finds masked faces), set for photos: upscale_to is a second pass
-    at that longer side for small faces (merged with the first by NMS); fit_boxes moves boxes by BOX_FIT."""
+    """YuNet, set for photos: upscale_to is a second pass at that longer side for small faces (merged with the
+    first by NMS); fit_boxes moves boxes by BOX_FIT."""
 
     model_path: str | Path | None = None
     score_threshold: float = 0.5
@@ -153,16 +142,15 @@ class YuNetDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         image = read_image(image)  # a clear error for anything but a picture
-        faces = detect_faces(self.net, image, self.max_side, self.min_side)
-        longest = max(image.shape[:2])
-        second = min(self.upscale_to or 0, 4 * longest)  # grown more, specks of a portrait look like faces
-        if longest * detection_scale(image.shape[1], image.shape[0], self.max_side) < 0.9 * second:
-            faces = merge_faces(faces + detect_faces(self.net, image, second, second))
-        if not self.fit_boxes:
-            return faces
         height, width = image.shape[:2]
-        fitted = [(fit_box(face.box, width, height), face.score) for face in faces]
-        return [Face(box, score) for box, score in fitted if box is not None]
+        faces = detect_faces(self.net, image, self.max_side, self.min_side)
+        longest = max(width, height)
+        second = min(self.upscale_to or 0, 4 * longest)  # grown more, specks of a portrait look like faces
+        if longest * detection_scale(width, height, self.max_side) < 0.9 * second:
+            faces = merge_faces(faces + detect_faces(self.net, image, second, second))
+        if self.fit_boxes:  # a box moved out of the picture goes
+            faces = [Face(box, f.score) for f in faces if (box := fit_box(f.box, width, height)) is not None]
+        return faces
 
 
 def fit_box(box: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -174,47 +162,14 @@ def fit_box(box: tuple[int, int, int, int], width: int, height: int) -> tuple[in
 
 
 def merge_faces(faces: list[Face], max_overlap: float = 0.45) -> list[Face]:
-    """One box per face from several passes: torchvision's non-maximum suppression keeps the best-scored
-    box of each group overlapping by more than max_overlap (IoU), left to right."""
+    """One box per face from several passes, left to right: non-maximum suppression above max_overlap IoU."""
     boxes = box_convert(torch.tensor([f.box for f in faces], dtype=torch.float32).view(-1, 4), "xywh", "xyxy")
     kept = nms(boxes, torch.tensor([f.score or 0.0 for f in faces], dtype=torch.float32), max_overlap)
     return sorted((faces[i] for i in kept.tolist()), key=lambda face: face.box[0])
 
 
-class HaarDetector:
-    """The classic Viola-Jones cascade (2001): fast, but it looks for a nose and mouth a mask hides."""
-
-    name = "Haar cascade"
-
-    def __init__(self, max_side: int = MAX_SIDE) -> None:
-        folder = Path(getattr(getattr(cv2, "data", None), "haarcascades", "/nowhere"))
-        path = folder / "haarcascade_frontalface_default.xml"
-        if not (hasattr(cv2, "CascadeClassifier") and path.is_file()):
-            why = "OpenCV 5 removed CascadeClassifier and the haarcascade_*.xml files from its main package"
-            fix = "pip install 'opencv-python<5'"
-            raise DetectorUnavailableError(f"OpenCV {cv2.__version__} ships no Haar cascade ({why}): {fix}")
-        self.cascade, self.max_side = cv2.CascadeClassifier(str(path)), max_side
-        self.description = f"Haar cascade {path.name} (OpenCV {cv2.__version__})"
-
-    def detect(self, image: np.ndarray) -> list[Face]:
-        image = read_image(image)
-        scale = detection_scale(image.shape[1], image.shape[0], self.max_side)
-        gray = cv2.equalizeHist(cv2.cvtColor(cv2.resize(image, None, fx=scale, fy=scale), cv2.COLOR_RGB2GRAY))
-        rows = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(20, 20))
-        boxes = [clip_box(np.asarray(row, float) / scale, image.shape[1], image.shape[0]) for row in rows]
-        return sorted((Face(box, None) for box in boxes if box is not None), key=lambda face: face.box[0])
-
-
-DETECTORS = {"yunet": YuNetDetector, "haar": HaarDetector}
-
-
-def make_detector(
-    name: str = "yunet", yunet_model: str | Path | None = None, use: str = "photo", **changes: object
-) -> FaceDetector:
-    """A detector by name (a DETECTORS key) with the settings for a use (a DETECTOR_SETTINGS key), changed
-    by keyword; DetectorUnavailableError says why one cannot run."""
-    for what, value, allowed in (("detector", name, DETECTORS), ("use", use, DETECTOR_SETTINGS)):
-        if value not in allowed:
-            raise ValueError(f"{what} {value!r}: expected one of {', '.join(allowed)}")
-    settings = DETECTOR_SETTINGS[use] | changes
-    return YuNetDetector(yunet_model, **settings) if name == "yunet" else HaarDetector(settings["max_side"])
+def make_detector(path: str | Path | None = None, use: str = "photo", **changes: object) -> YuNetDetector:
+    """YuNet with the settings for a use (a DETECTOR_SETTINGS key), changed by keyword."""
+    if use not in DETECTOR_SETTINGS:
+        raise ValueError(f"use {use!r}: expected one of {', '.join(DETECTOR_SETTINGS)}")
+    return YuNetDetector(path, **DETECTOR_SETTINGS[use] | changes)

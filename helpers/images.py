@@ -1,7 +1,4 @@
-"""Opening any image a learner might have (a file, a PIL image, an array), upright and RGB, or saying
-clearly why not."""
-
-from __future__ import annotations
+"""Opening any image a learner has (a file, a PIL image, an array), upright and RGB, or saying why not."""
 
 import contextlib
 import io
@@ -12,9 +9,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from helpers.downloads import looks_like_html
 
-# Names that operating systems and archivers leave behind; never images.
-JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "__macosx", ".ipynb_checkpoints"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}  # left by systems and archivers, as are hidden files
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
 class ImageLoadError(ValueError):
@@ -48,10 +44,8 @@ def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
         return Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8)).convert("RGB")
-    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:  # onto white
-        return Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA")).convert(
-            "RGB"
-        )
+    if image.has_transparency_data:  # onto white
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
     return image.convert("RGB")
 
 
@@ -70,9 +64,8 @@ def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
         return np.asarray(source.convert("RGB") if isinstance(source, Image.Image) else load_rgb(source))
     if not isinstance(source, np.ndarray):
         raise TypeError(f"expected an image path, a PIL image or a numpy array, got {type(source).__name__}")
-    shape, array = f"array of shape {source.shape} and dtype {source.dtype}", source
-    if array.ndim == 2:
-        array = array[:, :, None].repeat(3, axis=2)
+    shape = f"array of shape {source.shape} and dtype {source.dtype}"
+    array = source[:, :, None].repeat(3, axis=2) if source.ndim == 2 else source
     if array.ndim != 3 or array.shape[2] not in (3, 4) or array.size == 0:
         raise ValueError(f"{shape}: expected an image, H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA)")
     if array.dtype != np.uint8:
@@ -89,14 +82,13 @@ def image_files(folder: str | Path) -> list[Path]:
     """The images in a folder (not its subfolders), by name; junk like .DS_Store is left out."""
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not (files := [p for p in files if not is_junk(p)]):
-        suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+        suffixes = ", ".join(IMAGE_SUFFIXES)
         raise ImageLoadError(folder, f"a folder with no images (expected files ending {suffixes})")
     return files
 
 
 def read_images(path: str | Path) -> list[tuple[str, np.ndarray]]:
-    """(name, RGB array) for one image file, or for every readable image in a folder. A bad single file
-    raises ImageLoadError; in a folder, unreadable files are reported and skipped, the others still count."""
+    """(name, RGB array) for an image file, or each readable image in a folder (others said, skipped)."""
     if not Path(path).is_dir():
         return [(Path(path).name, read_image(path))]
     images = []

@@ -1,5 +1,4 @@
-"""Using a trained model on pictures: one face, one photo, every face in a scene (lessons 06 and 07), with
-`MaskModel` (a checkpoint with its preprocessing and classes) and `Prediction` (one answer)."""
+"""A trained model on pictures (lessons 06 and 07): `MaskModel`, a checkpoint ready to use; `Prediction`."""
 
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,7 +1,4 @@
-"""Feeding batches to a model: the Dataset, DataLoaders, augmentation and samplers lessons 01, 04 and 09
-write (kept identical here, a test checks, because fit() trains with them)."""
-
-from __future__ import annotations
+"""Feeding batches to a model: the Dataset, loaders, augmentation and samplers of lessons 01, 04 and 09."""
 
 from collections.abc import Callable, Iterable, Iterator
 
@@ -85,8 +82,7 @@ class SeededEpochs:
     """One epoch of batches per pass, its shuffle, augmentation and dropout seeded from (seed, epoch)."""
 
     def __init__(self, batches: Iterable, generator: torch.Generator, seed: int = 0) -> None:
-        self.batches, self.generator, self.seed = batches, generator, seed
-        self.epoch = 0  # passes made so far; set it to resume
+        self.batches, self.generator, self.seed, self.epoch = batches, generator, seed, 0  # epoch: to resume
 
     def __len__(self) -> int:
         return len(self.batches)  # type: ignore[arg-type]

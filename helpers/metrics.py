@@ -1,7 +1,4 @@
-"""Test-set numbers a learner can trust, as lessons 05 and 09 write them (confusion matrix, balanced
-accuracy, intervals, detection AP), packaged for the command line and the benchmarks."""
-
-from __future__ import annotations
+"""Test-set numbers a learner can trust, as lessons 05 and 09 write them, for the command line too."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,13 +53,12 @@ class ClassificationReport:
     @classmethod
     def from_predictions(
         cls, labels: Sequence[int], predicted: Sequence[int], class_names: Sequence[str]
-    ) -> ClassificationReport:
+    ) -> "ClassificationReport":
         return cls(tuple(class_names), confusion_matrix(labels, predicted, len(class_names)))
 
     @property
     def accuracy(self) -> float:
-        total = self.matrix.sum()
-        return float(np.trace(self.matrix) / total) if total else float("nan")
+        return float(np.trace(self.matrix) / self.matrix.sum()) if self.matrix.sum() else float("nan")
 
     @property
     def balanced_accuracy(self) -> float:
@@ -85,7 +81,8 @@ def wilson_interval(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
     p = right / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    high = 1.0 if right == n else min(1.0, float(centre + half))  # exactly 1 at n of n, not 0.99999...
+    return max(0.0, float(centre - half)), high
 
 
 # Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).

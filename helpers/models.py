@@ -1,7 +1,4 @@
-"""The course's models as lessons 02 and 03 write them, built by name: ``features`` (image -> vector, frozen
-in transfer learning, so fit() runs them once per image) and a ``head`` (vector -> class scores)."""
-
-from __future__ import annotations
+"""The course's models as lessons 02 and 03 write them, built by name: ``features`` then a ``head``."""
 
 from collections import OrderedDict
 

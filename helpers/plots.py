@@ -62,16 +62,14 @@ def show_mistakes(
 
 def plot_class_balance(counts: dict[str, dict[str, int]], title: str) -> Figure:
     """Images per class (inner keys) and split (outer keys): is the dataset balanced?"""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
     splits, names = list(counts), list(next(iter(counts.values())))
     width, x = 0.76 / len(names), np.arange(len(splits))
     for k, name in enumerate(names):
         shift = (k - (len(names) - 1) / 2) * width
         ax.bar_label(ax.bar(x + shift, [counts[s][name] for s in splits], width, label=name), fontsize=8)
-    ax.set_xticks(x, splits)
-    ax.set(ylabel="images", title=title)
+    ax.set(xticks=x, xticklabels=splits, ylabel="images", title=title)
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -81,17 +79,16 @@ def plot_image_sizes(sizes: np.ndarray, title: str) -> Figure | None:
         shape = "x".join(map(str, sizes[0])) if len(sizes) else "no"
         print(f"All {len(sizes)} images are {shape} px: nothing to plot ({title}).")
         return None
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     ax.hist(sizes.min(axis=1), bins=30)
     ax.set(xlabel="shorter side of the original image (px)", ylabel="images", title=title)
-    fig.tight_layout()
     return fig
 
 
 def plot_history(history: list[dict], title: str, saved_epoch: int) -> Figure:
     """Loss and accuracy per epoch, training and validation; a dashed line at the epoch that was saved."""
     epochs = [row["epoch"] for row in history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, [row[f"train_{metric}"] for row in history], "o-", label="train (augmented)")
         ax.plot(epochs, [row[f"val_{metric}"] for row in history], "s-", label="validation")
@@ -102,13 +99,12 @@ def plot_history(history: list[dict], title: str, saved_epoch: int) -> Figure:
     axes[1].axvline(saved_epoch, color="gray", linestyle="--", linewidth=1)
     axes[1].annotate(f"saved (epoch {saved_epoch})", saved, xytext=(4, -12), textcoords="offset points")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: tuple[str, ...], title: str = "") -> Figure:
     """Counts with row percentages: row = true class, column = what the model said."""
-    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
     ax.imshow(matrix, cmap="Blues")
     totals = matrix.sum(axis=1).clip(min=1)
     for (i, j), count in np.ndenumerate(matrix):
@@ -118,5 +114,4 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: tuple[str, ...], titl
     ax.set(xticks=ticks, xticklabels=class_names, yticks=ticks, yticklabels=class_names)
     ax.set(xlabel="predicted", ylabel="true")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
     return fig

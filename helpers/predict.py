@@ -1,6 +1,4 @@
-"""Command line prediction: one JSON line per input, for scripts and batch jobs (docs/cli.md has the details).
-
-    python -m helpers.predict --model checkpoints/mobilenet_v2.pt [--faces] photo.jpg more/ ..."""
+"""Command line prediction: one JSON line per input, for scripts and batch jobs (details: docs/cli.md)."""
 
 import argparse
 import contextlib
@@ -11,7 +9,7 @@ from pathlib import Path
 
 from helpers.checkpoints import CheckpointError
 from helpers.constants import FACE_MARGIN
-from helpers.faces import DETECTORS, DetectorUnavailableError, make_detector
+from helpers.faces import DetectorUnavailableError, make_detector
 from helpers.images import ImageLoadError, image_files, read_image
 from helpers.inference import Prediction, classify_faces, load_mask_model, predict_image
 
@@ -26,23 +24,19 @@ def inputs(paths: list[Path]) -> Iterator[Path]:
 
 
 def answer(prediction: Prediction) -> dict:
-    """One answer's JSON: label and probability, and for a face its box and the detector's score."""
+    """One answer's JSON: label and probability, and for a face its box and YuNet's score."""
     line = {"label": prediction.label, "probability": round(prediction.probability, 4)}
     if prediction.box is None:
         return line
-    score = prediction.detector_score
-    return {"box": list(prediction.box)} | line | {"score": None if score is None else round(score, 4)}
+    return {"box": list(prediction.box)} | line | {"score": round(prediction.detector_score, 4)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
     parser.add_argument("--model", required=True, type=Path, help="checkpoint saved by fit() / helpers.train")
-    help_faces = "also find every face (YuNet's photo setting: small faces too) and classify each"
-    parser.add_argument("--faces", action="store_true", help=help_faces)
-    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet", help="face detector (yunet)")
-    help_yunet = "YuNet .onnx file (default: MASK_YUNET_MODEL or the shipped file)"
-    parser.add_argument("--yunet-model", type=Path, help=help_yunet)
+    parser.add_argument("--faces", action="store_true", help="also classify every face YuNet finds")
+    parser.add_argument("--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or shipped)")
     help_margin = "face crop margin, 0-1 (share of the box added on each side)"
     parser.add_argument("--margin", type=float, default=FACE_MARGIN, help=help_margin)
     args = parser.parse_args(argv)
@@ -51,10 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr):  # loading messages on stderr: stdout holds only JSON
             model = load_mask_model(args.model, device="cpu")
-            detector = make_detector(args.detector, args.yunet_model) if args.faces else None
+            detector = make_detector(args.yunet_model) if args.faces else None
     except (CheckpointError, DetectorUnavailableError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"error: {exc}\n")
     failed = 0
     for path in inputs(args.paths):
         try:

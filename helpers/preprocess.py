@@ -1,8 +1,5 @@
-"""One owner for turning pixels into model inputs: lesson 01's transforms, `resize_square` (every picture on
-every path) and `eval_batch` (eval_transform for a batch), so a face gets the same tensor everywhere, and
+"""Pixels into model inputs, one way everywhere: lesson 01's transforms, the one resize, batches, and
 `SmallFace`, which makes training faces look like the small faces of crowd photos (lesson 09)."""
-
-from __future__ import annotations
 
 import io
 from collections.abc import Sequence
@@ -65,8 +62,7 @@ def eval_transform(size: int) -> v2.Compose:
 
 
 def resize_square(image: np.ndarray | Image.Image, size: int) -> np.ndarray:
-    """Any RGB image -> uint8 size x size x 3, squashed to a square (faces keep chin and mask; no crop cuts
-    them). The one resize of the course: the training cache, inference, export checks and the CLIs use it."""
+    """Any RGB image -> uint8 size x size x 3, squashed (no crop cuts chin or mask); the one resize."""
     picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, np.uint8))
     return np.asarray(picture.convert("RGB").resize((size, size), Image.Resampling.BILINEAR))
 

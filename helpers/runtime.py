@@ -1,7 +1,5 @@
 """Where things live and how the run behaves: quick mode, writable folders, seeds, device, versions."""
 
-from __future__ import annotations
-
 import json
 import os
 import platform

@@ -1,8 +1,6 @@
 """Scene datasets: photos with every face boxed (PASCAL VOC XML: images/<stem>.png + annotations/<stem>.xml,
 one <object> per face with a class name and a box in pixels), and the one reader of class names."""
 
-from __future__ import annotations
-
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -20,12 +18,8 @@ def size_bucket(width: int) -> str:
 
 
 def object_label(name: str, folder: bool = False) -> str | None:
-    """A class as datasets spell it -> 'mask', 'no_mask' or 'incorrect' (None: not a class the course knows).
-
-    VOC objects: with_mask, mask, without_mask, nomask, face, mask_weared_incorrect, improperly_masked...
-    Class folders (folder=True): with_mask, faceWithMask, Mask, without_mask, Non Mask, unmasked...; a folder
-    is never 'incorrect' (only scene data has that class) nor a bare faces/ (a folder wrapping a dataset).
-    """
+    """A class as datasets spell it (with_mask, nomask, Non Mask, mask_weared_incorrect...) -> 'mask',
+    'no_mask', 'incorrect' or None; a class folder (folder=True) is never 'incorrect', nor a bare faces/."""
     key = re.sub(r"[^a-z]", "", name.lower())
     if key in {"face", "faces"}:
         return None if folder else "no_mask"  # a boxed face without a mask class
@@ -53,8 +47,7 @@ def scene_folders(root: Path) -> tuple[Path, Path] | None:
 
 
 def read_voc(xml_path: Path) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """(object name, (xmin, ymin, xmax, ymax)) per object, a missing or bad box as an empty one; ValueError
-    says what is wrong with the file."""
+    """(object name, (xmin, ymin, xmax, ymax)) per object, a bad box as zeros; ValueError if unreadable."""
     try:
         objects = list(ET.parse(xml_path).getroot().iter("object"))
     except (ET.ParseError, OSError) as exc:
@@ -74,10 +67,9 @@ def list_boxed_faces(images: Path, annotations: Path) -> tuple[list[BoxedFace], 
     what was skipped with the reason. Boxes outside the photo are found when it is decoded (helpers.data)."""
     photos = {p.stem: p for p in sorted(images.iterdir()) if p.is_file() and not is_junk(p)}
     notes = {p.stem: p for p in sorted(annotations.glob("*.xml")) if not is_junk(p)}
-    skipped = [
-        (str(photos[s]), "no annotation file with the same name") for s in sorted(photos.keys() - notes)
-    ]
-    skipped += [(str(notes[s]), "no image file with the same name") for s in sorted(notes.keys() - photos)]
+    alone = "no {} file with the same name"
+    skipped = [(str(photos[s]), alone.format("annotation")) for s in sorted(photos.keys() - notes)]
+    skipped += [(str(notes[s]), alone.format("image")) for s in sorted(notes.keys() - photos)]
     faces: list[BoxedFace] = []
     for stem in sorted(photos.keys() & notes):
         try:
@@ -91,9 +83,8 @@ def list_boxed_faces(images: Path, annotations: Path) -> tuple[list[BoxedFace], 
             elif x1 - x0 < 2 or y1 - y0 < 2:
                 reason = f"empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g})"
             else:
-                faces.append(
-                    BoxedFace(photos[stem], label, (round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
-                )
+                box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0))
+                faces.append(BoxedFace(photos[stem], label, box))
                 continue
             skipped.append((f"{notes[stem]} object {k}", reason))
     return faces, skipped

@@ -1,8 +1,5 @@
-"""Splitting without leaks: datasets hold the same photo twice (re-encoded, resized, recoloured), and a model
-tested on a copy of a training image looks better than it is. duplicate_groups finds identical files (sha1)
-and near-identical images (perceptual dHash); assign_splits deals whole groups by a content hash."""
-
-from __future__ import annotations
+"""Splitting without leaks: datasets hold a photo twice (re-encoded, resized, recoloured), and a copy of a
+training image in the test set flatters the model. So copies are grouped, and whole groups dealt to splits."""
 
 import hashlib
 from collections import Counter, defaultdict
@@ -24,8 +21,7 @@ def difference_hash(gray: Image.Image) -> int:
 
 
 def near_pairs(hashes: list[int], max_bits: int = 2, block: int = 512) -> list[tuple[int, int]]:
-    """Every pair (i < j) of 64-bit hashes at most max_bits apart, a block of rows at a time so that memory
-    stays small (4,000 images: under a second)."""
+    """Every pair (i < j) of 64-bit hashes at most max_bits apart, in blocks of rows to keep memory small."""
     values, pairs = np.array(hashes, dtype=np.uint64), []
     ones = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)  # set bits of each byte
     for start in range(0, len(values), block):
@@ -45,10 +41,8 @@ def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> l
             parent[i] = i = parent[parent[i]]
         return i
 
-    first_by_sha: dict[str, int] = {}
-    for i, j in [(i, first_by_sha.setdefault(d, i)) for i, d in enumerate(sha1)] + near_pairs(
-        hashes, max_bits
-    ):
+    same_file = {digest: i for i, digest in enumerate(sha1)}  # one image per sha1, joined by all the others
+    for i, j in [(i, same_file[d]) for i, d in enumerate(sha1)] + near_pairs(hashes, max_bits):
         parent[find(i)] = find(j)
     return [find(i) for i in range(len(sha1))]
 
@@ -56,9 +50,8 @@ def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> l
 def assign_splits(
     labels: list[str], groups: list[int], keys: list[str], fractions: tuple[float, ...] = (0.7, 0.15, 0.15)
 ) -> list[str]:
-    """Stratified, leak-free, stable split: whole groups are dealt in the order of a hash of their content
-    (keys: e.g. sha1), the same on every machine; each goes to the first split whose quota for its class
-    is not full yet."""
+    """Stratified, leak-free, stable: whole groups are dealt in the order of a hash of their keys (e.g. sha1),
+    each to the first split whose quota for its class is not full yet."""
     members: dict[int, list[int]] = defaultdict(list)
     for i, group in enumerate(groups):
         members[group].append(i)

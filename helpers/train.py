@@ -1,6 +1,5 @@
-"""Command line training for scripts and Kaggle batch runs (options: docs/cli.md), with the notebooks' code:
-each --data is split on its own and fit() trains on them together; stdout gets one JSON object of metrics
-(per dataset and overall), stderr the progress; bad input prints one "error:" line and exits with 2."""
+"""Command line training for scripts and Kaggle batch runs, with the notebooks' code (options: docs/cli.md).
+Each --data is split on its own, fit() trains on them together; stdout: one JSON object, stderr: progress."""
 
 from __future__ import annotations
 
@@ -13,17 +12,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, CLASS_NAMES
-from helpers.data import CourseData, SplitData, dataset_names, find_all_data, load_course_data
-from helpers.evaluation import Predictions, evaluate, held_out_answers
+from helpers.data import dataset_names, find_all_data, load_course_data
+from helpers.evaluation import evaluate, held_out_answers
 from helpers.inference import load_mask_model
 from helpers.metrics import ClassificationReport
 from helpers.models import BACKBONES, build_model, unfreeze_last_blocks
 from helpers.runtime import describe_environment
 from helpers.samples import run_photo_checks
-from helpers.scenes import SIZE_BUCKETS
 from helpers.training import BALANCE_CHOICES, fit, recipe
 from helpers.weights import WeightsUnavailableError
 
@@ -61,32 +58,6 @@ def summary(report: ClassificationReport) -> dict:
     return scores | {"images": images, "wrong": images - right}
 
 
-def size_reports(answers: Predictions, split: SplitData) -> dict[str, dict]:
-    """summary() per face width of a scene split: small faces are where a model fails first."""
-    widths, reports = split.sizes[:, 0].numpy(), {}
-    for bucket, low, high in SIZE_BUCKETS:
-        if (keep := (widths >= low) & (widths < high)).any():
-            kept = Predictions(answers.probabilities[keep], answers.labels[keep], answers.class_names)
-            reports[f"faces {bucket} px"] = summary(kept.report())
-    return reports
-
-
-def dataset_results(
-    model: nn.Module, datasets: dict[str, CourseData], split: str
-) -> tuple[dict[str, dict], ClassificationReport]:
-    """summary() of each dataset's split (scene data also per face width), "all" where there are several,
-    and the report of all of them together (the confusion matrices added up)."""
-    results, reports = {}, []
-    for name, data in datasets.items():
-        answers = evaluate(model, data.splits[split])
-        reports.append(answers.report())
-        results[name] = summary(reports[-1])
-        if data.layout.scenes is not None:
-            results[name] |= size_reports(answers, data.splits[split])
-    overall = ClassificationReport(reports[0].class_names, sum(report.matrix for report in reports))
-    return results | ({"all": summary(overall)} if len(datasets) > 1 else {}), overall
-
-
 def run(args: argparse.Namespace) -> dict:
     """Train as the options say, then measure the best epoch: the JSON main() prints."""
     sources = find_all_data(args.data)
@@ -101,11 +72,12 @@ def run(args: argparse.Namespace) -> dict:
         name: load_course_data(source, plan.image_size, quick=args.quick or None, classes=classes)
         for name, source in zip(dataset_names(sources), sources, strict=True)
     }
-    for data in datasets.values():
-        print(data.describe())
+    print("\n".join(data.describe() for data in datasets.values()))
     start = time.perf_counter()
     result = fit(model, list(datasets.values()), plan.config, args.out, resume=args.resume)
-    test_by_dataset, test = dataset_results(model, datasets, "test")
+    reports = {name: evaluate(model, data.splits["test"]).report() for name, data in datasets.items()}
+    test = ClassificationReport(classes, sum(report.matrix for report in reports.values()))
+    test_by_dataset = {name: summary(report) for name, report in reports.items()}
     held_out: defaultdict[str, Counter] = defaultdict(Counter)
     for data in datasets.values():
         for name, answers in held_out_answers(model, data).items():
@@ -126,8 +98,7 @@ def run(args: argparse.Namespace) -> dict:
         "val_accuracy": result.best.get("val_accuracy"),
         "test_accuracy": test.accuracy,
         "test": test.as_dict(),
-        "test_by_dataset": test_by_dataset,
-        "val_by_dataset": dataset_results(model, datasets, "val")[0],
+        "test_by_dataset": test_by_dataset | ({"all": summary(test)} if len(reports) > 1 else {}),
         "held_out_answers": {name: dict(counts) for name, counts in held_out.items()},
         "photo_checks": {"right": len(photos) - len(wrong), "total": len(photos), "wrong": wrong},
         "checkpoint": str(result.checkpoint),

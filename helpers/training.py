@@ -19,13 +19,7 @@ from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 from torch.utils.data import ConcatDataset, DataLoader, TensorDataset
 from torchvision.transforms import v2
 
-from helpers.checkpoints import (
-    CheckpointError,
-    backup_previous,
-    read_checkpoint,
-    resume_path,
-    save_checkpoint,
-)
+from helpers.checkpoints import CheckpointError, read_checkpoint, resume_path, save_checkpoint
 from helpers.constants import SPLITS
 from helpers.data import CourseData, SplitData
 from helpers.loaders import (
@@ -247,10 +241,7 @@ class FitResult(NamedTuple):
     checkpoint: Path
     seconds: float
     notes: list[str]
-
-    @property
-    def best_epoch(self) -> int:
-        return int(self.best["epoch"])
+    best_epoch: int
 
 
 def split_frozen(model: nn.Module) -> tuple[nn.Sequential | None, nn.Module]:
@@ -263,10 +254,9 @@ def split_frozen(model: nn.Module) -> tuple[nn.Sequential | None, nn.Module]:
     return nn.Sequential(*layers[:first]), nn.Sequential(*layers[first:], model.head)
 
 
-def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, generator) -> dict:
-    """Lesson 01's FaceDataset, augmented by lesson 04's batch_augmentation on the device or per image (after
-    SmallFace); with frozen layers, lesson 03's stored features (plain + views, up to FEATURE_CACHE_BYTES)."""
-    size, views = parts[0].image_size, 1
+def _batches(frozen, parts: list[CourseData], config: TrainConfig, device) -> dict:
+    """Lesson 01's datasets, augmented on the device (lesson 04) or per image; frozen: lesson 03 features."""
+    size, views, generator = parts[0].image_size, 1, torch.Generator()  # SeededEpochs seeds the shuffle
     on_device = frozen is None and config.augment and config.batch_augment
     steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
     if not on_device:
@@ -291,18 +281,18 @@ def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, gener
     train = DataLoader(ConcatDataset(sets), config.batch_size, sampler is None, sampler, generator=generator)
     if on_device:
         train = AugmentOnDevice(train, batch_augmentation(size, config.augmentation).to(device), device)
-    return {"train": train, "val": val}
+    return {"train": SeededEpochs(train, generator, config.seed), "val": val}  # seeded by epoch number
 
 
 def _read_resume(path: Path, model: nn.Module, facts: dict) -> dict:
     """The resume state, checked against this run: same backbone, image size, trainable layers and data."""
     state = read_checkpoint(path)
-    trainable = [name for name, p in model.named_parameters() if p.requires_grad]
-    here = {"backbone": model.backbone, "image_size": facts["image_size"], "trainable": trainable}
-    if wrong := [f"{k}={state[k]!r}, this run has {v!r}" for k, v in here.items() if state[k] != v]:
-        raise CheckpointError(f"{path}: saved for {wrong[0]}: start a fresh run")
-    if state["data"]["fingerprint"] != facts["fingerprint"] or "optimizer" not in state:
-        raise CheckpointError(f"{path}: saved by a run on other data (or not by fit()): start a fresh run")
+    learns = [name for name, p in model.named_parameters() if p.requires_grad]
+    here = {"backbone": model.backbone, "image_size": facts["image_size"], "trainable": learns}
+    wrong = [f"{k}={state[k]!r}, this run has {v!r}" for k, v in here.items() if state[k] != v]
+    if wrong or state["data"]["fingerprint"] != facts["fingerprint"] or "optimizer" not in state:
+        why = f"saved for {wrong[0]}" if wrong else "saved by a run on other data (or not by fit())"
+        raise CheckpointError(f"{path}: {why}: start a fresh run")
     return state
 
 
@@ -337,12 +327,12 @@ def fit(
         notes = [f"Resumed after epoch {len(state['history'])} from {display_path(saved)}."]
     else:
         notes = [f"No {display_path(saved)}: a fresh run."] if resume else []
-        backup_previous(checkpoint)  # quietly: a message about an earlier run would be stale in this one
+        if checkpoint.exists():  # kept quietly: a message about an earlier run would be stale in this one
+            checkpoint.replace(checkpoint.with_name(checkpoint.stem + ".previous" + checkpoint.suffix))
     for note in notes:
         print(note)
-    generator = torch.Generator()  # the shuffle; SeededEpochs seeds it at every epoch
     frozen, trainable = split_frozen(model)
-    batches = _batches(frozen, parts, config, device, generator)
+    batches = _batches(frozen, parts, config, device)
     parameters = [p for p in trainable.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     schedule = partial(warmup_cosine, epochs=config.epochs, warmup=config.warmup_epochs)
@@ -350,17 +340,17 @@ def fit(
     labels = torch.cat([part.splits["train"].labels for part in parts])
     weight = class_weights(labels, len(classes)).to(device) if config.balance == "weights" else None
     loss_fn = nn.CrossEntropyLoss(weight=weight)
-    epochs = SeededEpochs(batches["train"], generator, config.seed)  # seeds each epoch from its number
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         for group, base in zip(optimizer.param_groups, scheduler.base_lrs, strict=True):
             group["lr"] = base * schedule(scheduler.last_epoch)  # as planned now, if `epochs` changed
-        epochs.epoch = len(state["history"])
+        batches["train"].epoch = len(state["history"])
 
     def one_epoch() -> dict:
         """Lesson 04's run_epoch under a progress bar, timed."""
-        tick, bar = time.perf_counter(), progress_bar(epochs, desc="epoch", leave=False, disable=not progress)
+        tick = time.perf_counter()
+        bar = progress_bar(batches["train"], desc="epoch", leave=False, disable=not progress)
         row = run_epoch(trainable, {"train": bar, "val": batches["val"]}, loss_fn, optimizer, scheduler)
         return row | {"seconds": time.perf_counter() - tick}
 
@@ -385,7 +375,7 @@ def fit(
     if len(history) < config.epochs:
         notes.append(f"Stopped early: no better validation score for {config.patience} epochs.")
     model.eval()
-    return FitResult(history, best, checkpoint, time.perf_counter() - start, notes)
+    return FitResult(history, best, checkpoint, time.perf_counter() - start, notes, int(best["epoch"]))
 
 
 class Recipe(NamedTuple):

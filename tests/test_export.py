@@ -1,8 +1,9 @@
 """ONNX export run by OpenCV DNN (equal to torch on the CPU, any batch size, with the model's own classes),
-and Grad-CAM heat maps where the evidence is."""
+and lesson 08's Grad-CAM (written in its cells) lighting up where the evidence is."""
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -15,10 +16,13 @@ from torch import nn
 
 from helpers.constants import ALL_CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD
 from helpers.export import Deployable, OnnxMaskModel, export_onnx, write_onnx
-from helpers.gradcam import grad_cam, last_conv_layer, lower_face_share, overlay, upsample
 from helpers.inference import MaskModel, load_mask_model
 from helpers.models import build_model
 from helpers.preprocess import eval_batch
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+GRAD_CAM_NOTEBOOKS = [NOTEBOOKS / "08_video_and_webcam.ipynb", NOTEBOOKS / "solutions" / "08_solutions.ipynb"]
+GRAD_CAM = {"grad_cam", "last_conv_layer", "upsample", "overlay", "lower_face_share"}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +81,24 @@ def test_export_errors_are_named(tmp_path: Path) -> None:
         OnnxMaskModel(broken)
 
 
+def _wanted(node: ast.stmt) -> bool:
+    """Grad-CAM's definitions and the notebook's imports, but not of helpers (they are tested elsewhere)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return not (getattr(node, "module", None) or "").startswith("helpers")
+    return getattr(node, "name", None) in GRAD_CAM
+
+
+def lesson_functions(notebook: Path) -> dict[str, object]:
+    """Grad-CAM as a notebook writes it in its cells (it lives only there), with the imports it needs."""
+    namespace: dict[str, object] = {}
+    for cell in json.loads(notebook.read_text())["cells"]:
+        body = ast.parse("".join(cell["source"])).body if cell["cell_type"] == "code" else []
+        kept = [node for node in body if _wanted(node)]
+        exec(compile(ast.Module(kept, type_ignores=[]), notebook.name, "exec"), namespace)
+    assert GRAD_CAM <= namespace.keys(), f"{notebook.name} no longer defines {GRAD_CAM - namespace.keys()}"
+    return namespace
+
+
 def _brightness_model() -> nn.Sequential:
     """Class 0's score is the picture's mean brightness, class 1's its negative: the evidence for class 0 is
     exactly where the picture is bright, and there is none for class 1."""
@@ -89,27 +111,22 @@ def _brightness_model() -> nn.Sequential:
     return nn.Sequential(OrderedDict(features=features, head=head)).eval()
 
 
-def test_grad_cam_lights_up_where_the_evidence_is() -> None:
-    net = _brightness_model()
+@pytest.mark.parametrize("notebook", GRAD_CAM_NOTEBOOKS, ids=lambda p: p.name)
+def test_grad_cam_lights_up_where_the_evidence_is(notebook: Path) -> None:
+    lesson = lesson_functions(notebook)
+    grad_cam, layer, net = lesson["grad_cam"], lesson["last_conv_layer"], _brightness_model()
+    net.features.requires_grad_(False)  # a frozen backbone, as in lesson 03's models
     batch = torch.zeros(2, 3, 32, 32)
     batch[0, :, 20:30, 4:14] = 1.0  # a bright patch low in the picture
     batch[1, :, 2:10, 18:30] = 1.0  # and one high up
-    heat = grad_cam(net, last_conv_layer(net), batch, torch.tensor([0, 0]))
+    heat = grad_cam(net, layer(net), batch, torch.tensor([0, 0]))
     assert heat.shape == (2, 32, 32) and float(heat.max()) == pytest.approx(1.0)
-    share = lower_face_share(heat.numpy())
+    share = lesson["lower_face_share"](heat.numpy())
     assert share[0] > 0.99 and share[1] < 0.01, "the heat sits on the bright patch, nowhere else"
     assert float(heat[0, 20:30, 4:14].min()) == pytest.approx(1.0) and float(heat[0, :20].max()) == 0.0
-    against = grad_cam(net, last_conv_layer(net), batch, torch.tensor([1, 1]))
-    assert float(against.max()) == 0.0, "no evidence for class 1: brightness only lowers its score"
-
-
-def test_grad_cam_on_a_frozen_backbone() -> None:
-    network = build_model("mobilenet_v2", pretrained=False).eval()
-    images = torch.randn(2, 3, 64, 64)
-    heat = grad_cam(network, last_conv_layer(network), images, torch.tensor([0, 1]))
-    assert heat.shape == (2, 2, 2) and heat.min() >= 0 and heat.max() <= 1 + 1e-6
-    assert all(p.grad is None for p in network.parameters()), "explaining changes no weight"
-    big = upsample(heat, 64)
-    assert big.shape == (2, 64, 64)
-    tinted = overlay(np.zeros((64, 64, 3), dtype=np.uint8), big[0])
+    against = grad_cam(net, layer(net), batch, torch.tensor([1, 1]))
+    assert float(against.abs().max()) == 0.0, "no evidence for class 1: brightness only lowers its score"
+    assert all(p.grad is None for p in net.parameters()), "explaining changes no weight"
+    tinted = lesson["overlay"](np.zeros((64, 64, 3), dtype=np.uint8), lesson["upsample"](heat, 64)[0])
     assert tinted.shape == (64, 64, 3) and tinted.dtype == np.uint8
+    assert tinted[40:60, 8:28, 0].min() > 0 and tinted[:32, :, 0].max() == 0, "red where the heat is"

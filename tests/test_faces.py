@@ -1,8 +1,9 @@
-"""Face detectors: one interface, YuNet's file checked like any model file, boxes that stay in the image."""
+"""Faces: YuNet's file checked like any model file, boxes that stay in the image, and lesson 07's cascade."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,6 @@ from helpers.faces import (
     YUNET_SHA256,
     DetectorUnavailableError,
     Face,
-    HaarDetector,
     YuNetDetector,
     detection_scale,
     fit_box,
@@ -31,14 +31,7 @@ from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, grace_h
 
 FAKE_MODEL = b"\x08\x07pretend onnx bytes" * 100
 HTML = b"<!DOCTYPE html><html><body>GitHub: page not found</body></html>"
-# OpenCV 4 ships the cascade; CI runs this file under OpenCV 4 too (PYTHONPATH=build/opencv4).
-HAAR_HERE = (
-    hasattr(cv2, "CascadeClassifier")
-    and (
-        Path(getattr(getattr(cv2, "data", None), "haarcascades", "/nowhere"))
-        / "haarcascade_frontalface_default.xml"
-    ).is_file()
-)
+LESSON_07 = Path(__file__).resolve().parent.parent / "notebooks" / "07_opencv_face_highlighting.ipynb"
 
 
 def _near(box: tuple[int, int, int, int], expected: tuple[int, int, int, int], tolerance: int = 25) -> bool:
@@ -67,11 +60,6 @@ def test_detection_scale_brings_sizes_into_yunets_range() -> None:
     assert detection_scale(480, 360) == 1.0
 
 
-def test_unknown_detector_is_named() -> None:
-    with pytest.raises(ValueError, match="'dlib'.*yunet, haar"):
-        make_detector("dlib")
-
-
 def test_given_path_missing_or_not_a_model_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,7 +78,7 @@ def test_given_path_missing_or_not_a_model_is_refused(
 
 
 def test_yunet_finds_the_face_masked_or_not(yunet_file: Path) -> None:
-    detector = make_detector("yunet", yunet_file, fit_boxes=False)  # YuNet's own boxes
+    detector = make_detector(yunet_file, fit_boxes=False)  # YuNet's own boxes
     photo = grace_hopper()
     for image in (photo, add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, (25, 25, 28))):
         faces = detector.detect(np.asarray(image))
@@ -100,30 +88,25 @@ def test_yunet_finds_the_face_masked_or_not(yunet_file: Path) -> None:
     assert _near(face.box, tuple(v // 4 for v in GRACE_HOPPER_FACE), tolerance=8)
 
 
-@pytest.mark.skipif(not HAAR_HERE, reason="this OpenCV build ships no Haar cascade")
-def test_haar_finds_the_unmasked_face() -> None:
-    faces = HaarDetector().detect(np.asarray(grace_hopper()))
-    assert len(faces) == 1 and _near(faces[0].box, GRACE_HOPPER_FACE, tolerance=45) and faces[0].score is None
-
-
-@pytest.mark.skipif(HAAR_HERE, reason="this OpenCV build ships the Haar cascade")
-def test_haar_missing_is_explained() -> None:
-    with pytest.raises(DetectorUnavailableError, match="OpenCV 5 removed CascadeClassifier"):
-        HaarDetector()
-
-
-def test_haar_is_chosen_by_name_with_the_use_s_size(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    cascade = tmp_path / "haarcascade_frontalface_default.xml"  # as on OpenCV 4, whatever OpenCV is here
-    cascade.write_text("<opencv_storage></opencv_storage>")
-    monkeypatch.setattr(cv2, "data", type("data", (), {"haarcascades": str(tmp_path)}), raising=False)
-    monkeypatch.setattr(cv2, "CascadeClassifier", lambda path: path, raising=False)
-    detector = make_detector("haar", use="video")
-    assert detector.name == "Haar cascade" and detector.max_side == 480 and detector.cascade == str(cascade)
+def test_lessons_haar_cascade_misses_the_masked_face(capsys: pytest.CaptureFixture[str]) -> None:
+    """Lesson 07's own cell: under OpenCV 4 (CI runs this file with it too) it finds the bare face only;
+    under OpenCV 5, which removed the cascade, it says so once."""
+    cells = ["".join(cell["source"]) for cell in json.loads(LESSON_07.read_text())["cells"]]
+    (source,) = [cell for cell in cells if cell.startswith("def haar_faces(")]
+    names = {"cv2": cv2, "np": np, "Path": Path, "detection_scale": detection_scale}
+    exec(source, names)
+    photo = grace_hopper()
+    masked = add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, (25, 25, 28))
+    found = names["haar_faces"]({"no mask": np.asarray(photo), "masked": np.asarray(masked)})
+    if cv2.__version__.startswith("4."):
+        assert found == {"no mask": 1, "masked": 0}
+    else:
+        assert found is None and len(capsys.readouterr().out.splitlines()) == 1
 
 
 def test_bad_image_for_detector_is_named(yunet_file: Path) -> None:
     with pytest.raises(ValueError, match="expected uint8 0-255"):
-        make_detector("yunet", yunet_file).detect(np.zeros((10, 10, 3), dtype=np.int64))
+        make_detector(yunet_file).detect(np.zeros((10, 10, 3), dtype=np.int64))
 
 
 def test_merge_faces_keeps_one_box_per_face() -> None:
@@ -178,11 +161,11 @@ def test_detector_passes_and_settings(yunet_file: Path) -> None:
         0.5,
         True,
     )
-    assert make_detector("yunet", yunet_file, use="evaluation").score_threshold < photo.score_threshold
-    video = make_detector("yunet", yunet_file, use="video")
+    assert make_detector(yunet_file, use="evaluation").score_threshold < photo.score_threshold
+    video = make_detector(yunet_file, use="video")
     assert video.upscale_to is None and video.max_side == 480
-    assert make_detector("yunet", yunet_file, use="one pass").fit_boxes is False
-    changed = make_detector("yunet", yunet_file, use="photo", fit_boxes=False, score_threshold=0.7)
+    assert make_detector(yunet_file, use="one pass").fit_boxes is False
+    changed = make_detector(yunet_file, use="photo", fit_boxes=False, score_threshold=0.7)
     assert not changed.fit_boxes and changed.score_threshold == 0.7 and changed.upscale_to == 1280
     with pytest.raises(ValueError, match="'sunset'"):
-        make_detector("yunet", yunet_file, use="sunset")
+        make_detector(yunet_file, use="sunset")

@@ -55,7 +55,7 @@ TAUGHT = {
     "05": {"confusion_matrix", "per_class_metrics", "wilson_interval"},
     "06": {"crop_face", "class_probabilities", "predict_image", "message", "show_predictions", "run_app"},
     "07": {"detection_scale", "detect_faces", "draw_label", "draw_predictions", "classify_faces"},
-    "08": {"annotate_video", "grad_cam", "Deployable", "write_onnx"},
+    "08": {"annotate_video", "Deployable", "write_onnx"},
     "09": {
         "box_iou",
         "match_boxes",

@@ -96,13 +96,11 @@ def test_bad_model_or_detector_is_one_error_line(tmp_path: Path, tiny_checkpoint
     [
         (["helpers.predict", "--model", "m.pt", "--margin", "-5", "x.jpg"], "--margin"),
         (["helpers.predict", "--model", "m.pt", "--margin", "50", "x.jpg"], "--margin"),
-        (["helpers.predict", "--model", "m.pt", "--detector", "dlib", "x.jpg"], "--detector"),
         (["helpers.webcam", "--camera", "-1"], "--camera"),
-        (["helpers.webcam", "--detector", "dlib"], "--detector"),
     ],
 )
 def test_out_of_range_options_are_one_error_line(argv: list[str], named: str) -> None:
     done = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
     (error,) = [line for line in done.stderr.splitlines() if "error:" in line]
-    assert named in error and ("expected" in error or "choose from" in error)
+    assert named in error and "expected" in error
