@@ -19,6 +19,7 @@ from helpers.export import Deployable, OnnxMaskModel, export_onnx, write_onnx
 from helpers.inference import MaskModel, load_mask_model
 from helpers.models import build_model
 from helpers.preprocess import eval_batch
+from tests.test_lesson_code import code_cells
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 GRAD_CAM_NOTEBOOKS = [NOTEBOOKS / "08_video_and_webcam.ipynb", NOTEBOOKS / "solutions" / "08_solutions.ipynb"]
@@ -91,9 +92,8 @@ def _wanted(node: ast.stmt) -> bool:
 def lesson_functions(notebook: Path) -> dict[str, object]:
     """Grad-CAM as a notebook writes it in its cells (it lives only there), with the imports it needs."""
     namespace: dict[str, object] = {}
-    for cell in json.loads(notebook.read_text())["cells"]:
-        body = ast.parse("".join(cell["source"])).body if cell["cell_type"] == "code" else []
-        kept = [node for node in body if _wanted(node)]
+    for source in code_cells(notebook):
+        kept = [node for node in ast.parse(source).body if _wanted(node)]
         exec(compile(ast.Module(kept, type_ignores=[]), notebook.name, "exec"), namespace)
     assert GRAD_CAM <= namespace.keys(), f"{notebook.name} no longer defines {GRAD_CAM - namespace.keys()}"
     return namespace

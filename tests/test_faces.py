@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import cv2
@@ -28,6 +27,7 @@ from helpers.faces import (
     yunet_model_path,
 )
 from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, grace_hopper
+from tests.test_lesson_code import code_cells
 
 FAKE_MODEL = b"\x08\x07pretend onnx bytes" * 100
 HTML = b"<!DOCTYPE html><html><body>GitHub: page not found</body></html>"
@@ -91,8 +91,7 @@ def test_yunet_finds_the_face_masked_or_not(yunet_file: Path) -> None:
 def test_lessons_haar_cascade_misses_the_masked_face(capsys: pytest.CaptureFixture[str]) -> None:
     """Lesson 07's own cell: under OpenCV 4 (CI runs this file with it too) it finds the bare face only;
     under OpenCV 5, which removed the cascade, it says so once."""
-    cells = ["".join(cell["source"]) for cell in json.loads(LESSON_07.read_text())["cells"]]
-    (source,) = [cell for cell in cells if cell.startswith("def haar_faces(")]
+    (source,) = [cell for cell in code_cells(LESSON_07) if cell.startswith("def haar_faces(")]
     names = {"cv2": cv2, "np": np, "Path": Path, "detection_scale": detection_scale}
     exec(source, names)
     photo = grace_hopper()
