@@ -27,7 +27,7 @@ import numpy as np
 
 from helpers.data import DataLayoutError, find_data, find_layout, list_files
 from helpers.demo_data import add_synthetic_mask
-from helpers.faces import DetectorUnavailableError, detection_scale, make_detector
+from helpers.faces import DetectorUnavailableError, YuNetDetector, detection_scale
 from helpers.images import ImageLoadError, load_rgb
 from helpers.runtime import describe_environment, record_result
 from helpers.samples import GRACE_HOPPER_MASK_REGION, MASK_COLOURS, grace_hopper
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        yunet = make_detector(args.yunet_model)
+        yunet = YuNetDetector(args.yunet_model)
     except DetectorUnavailableError as exc:
         parser.exit(2, f"error: {exc}\n")
     haar = lesson_haar_faces()

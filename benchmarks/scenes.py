@@ -9,11 +9,11 @@ class-agnostic face AP@0.5 (every annotated face a "face"), and milliseconds per
 photo pipeline (detect, crop with the app's margin, classify) becomes a detector: every box is a detection of
 each class, with confidence = detector score ** power * class probability, and every annotated face counts,
 mask_weared_incorrect too (a two-class model's boxes on such faces are false alarms). It prints PASCAL VOC
-AP@0.5 per class and their mean (mAP), COCO's mAP@[.5:.95] from pycocotools, and,
-on --split val, the AP of each power tried. --fit-boxes prints BOX_FIT fitted on the train photos (medians
-over matched faces). The detector learns nothing from train or val photos, so settings are chosen on
---split train+val and the power on val (the classifier picked its epoch on val faces); --split test reports
-the chosen ones. Figures are printed and recorded, never asserted.
+AP@0.5 per class (lesson 09's average_precision cell, run from the notebook) and their mean (mAP), COCO's
+mAP@[.5:.95] from pycocotools, and, on --split val, the AP of each power tried. --fit-boxes prints BOX_FIT
+fitted on the train photos (medians over matched faces). The detector learns nothing from train or val
+photos, so settings are chosen on --split train+val and the power on val (the classifier picked its epoch on
+val faces); --split test reports the chosen ones. Figures are printed and recorded, never asserted.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ from helpers.data import DataLayoutError, find_scenes, load_course_data
 from helpers.faces import DETECTOR_SETTINGS, SCORE_POWER, YuNetDetector
 from helpers.images import load_rgb
 from helpers.inference import MaskModel, class_probabilities, load_mask_model
-from helpers.metrics import average_precision, precision_recall
+from helpers.metrics import precision_recall
 from helpers.runtime import describe_environment, record_result
 from helpers.scenes import BoxedFace, list_boxed_faces, size_bucket
 
@@ -46,6 +48,18 @@ CANDIDATES = {  # around it: the passes' sizes, the threshold, the box fit
     "+ a pass at 1280 px, score 0.3, YuNet's boxes": EVALUATION | {"fit_boxes": False},
 }
 POWERS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+LESSON_09 = Path(__file__).resolve().parent.parent / "notebooks" / "09_real_scenes.ipynb"
+
+
+def lesson_average_precision() -> Callable[[np.ndarray, np.ndarray], float]:
+    """Lesson 09's average_precision (PASCAL VOC's all-point AP: the course writes it only there)."""
+    cells = ["".join(cell["source"]) for cell in json.loads(LESSON_09.read_text())["cells"]]
+    names = {"np": np}
+    exec(next(source for source in cells if source.startswith("def average_precision(")), names)
+    return names["average_precision"]
+
+
+average_precision = lesson_average_precision()
 
 
 def scene_photos(data_dir: str, split: str) -> dict[Path, list[BoxedFace]]:

@@ -29,9 +29,9 @@ import numpy as np
 
 from helpers.boxes import crop_face, match_boxes
 from helpers.collage import scene
-from helpers.course import course_model
 from helpers.demo_data import add_synthetic_mask
-from helpers.faces import DETECTOR_SETTINGS, MAX_SIDE, DetectorUnavailableError, make_detector
+from helpers.evaluation import course_model
+from helpers.faces import DETECTOR_SETTINGS, MAX_SIDE, DetectorUnavailableError, YuNetDetector
 from helpers.inference import MaskModel, load_mask_model
 from helpers.runtime import describe_environment, record_result
 from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, MASK_COLOURS, grace_hopper
@@ -104,7 +104,8 @@ def run(checkpoints: list[Path | None], yunet_model: Path | None, frames: int) -
                 print(f"skipping OpenCV DNN: {exc}", file=sys.stderr)
             for n_faces in (1, 5):
                 for way, (classifier, max_side) in ways.items():
-                    detector = make_detector(yunet_model, use="video", max_side=max_side)
+                    settings = DETECTOR_SETTINGS["video"] | {"max_side": max_side}
+                    detector = YuNetDetector(yunet_model, **settings)
                     annotator = FrameAnnotator(classifier, detector)
                     key = (model.name, model.net.backbone, model.image_size, n_faces, way)
                     results[key] = measure(annotator, n_faces, frames)

@@ -1,5 +1,4 @@
-"""Boxes (x, y, width, height) in a picture's pixels: cut to the picture, cropped with a margin, compared
-(lesson 06 writes `crop_face`, lesson 09 `box_iou` and `match_boxes`)."""
+"""Boxes (x, y, width, height) in a picture's pixels: cut to the picture, cropped with a margin, compared."""
 
 import numpy as np
 

@@ -1,9 +1,5 @@
 """Checkpoint files: a model with all it takes to rebuild and use it offline, read back with clear errors."""
 
-from __future__ import annotations
-
-import contextlib
-import os
 from pathlib import Path
 
 import torch
@@ -24,12 +20,11 @@ def atomic_save(payload: dict, path: Path) -> None:
     """Write beside the target, then rename: a crash mid-save never leaves a broken checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, path.with_name(path.name + ".tmp"))
-    os.replace(path.with_name(path.name + ".tmp"), path)
+    path.with_name(path.name + ".tmp").replace(path)
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, data: dict, history: list, **facts: object) -> Path:
-    """The model as it is now, saved as the best epoch (history's last row, or facts["best"]), with all it
-    takes to rebuild it; data: helpers.training.data_facts; facts: config (and backbone, weights, options)."""
+    """The model as it is now, recorded as the best epoch (history's last row, or facts["best"])."""
     best = facts.pop("best", None) or history[-1]
     labels = {key: getattr(model, key) for key in ("backbone", "weights", "options") if hasattr(model, key)}
     payload = {"format": CHECKPOINT_FORMAT, "config": {}, **labels, **facts, "data": data}
@@ -80,26 +75,11 @@ def checkpoint_files(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.pt") if not p.stem.endswith((".resume", ".previous")))
 
 
-def best_checkpoint_file(folder: Path) -> Path | None:
-    """The readable checkpoint with the best validation accuracy (then lower loss, then name), or None."""
-    scores = {}
-    for path in checkpoint_files(folder):
-        with contextlib.suppress(CheckpointError, KeyError, TypeError):
-            metrics = read_checkpoint(path)["metrics"]
-            scores[path] = (metrics["val_accuracy"], -metrics["val_loss"])
-    return max(scores, key=scores.__getitem__, default=None)
-
-
-def load_checkpoint(
-    path: str | Path, backbone: str | None = None, class_names: tuple | None = None, device: str = "cpu"
-) -> tuple[nn.Module, dict]:
+def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     """A trained model in eval mode, rebuilt without downloading anything, and its checkpoint's facts."""
     payload = read_checkpoint(path)
-    if backbone is not None and payload["backbone"] != backbone:
-        raise CheckpointError(f"{path}: backbone {payload['backbone']!r}, but {backbone!r} was expected")
-    allowed = (CLASS_NAMES, ALL_CLASS_NAMES) if class_names is None else (tuple(class_names),)  # None: either
-    if tuple(payload["class_names"]) not in allowed:
-        expected = " or ".join(str(list(c)) for c in allowed)
+    if tuple(payload["class_names"]) not in (CLASS_NAMES, ALL_CLASS_NAMES):
+        expected = f"{list(CLASS_NAMES)} or {list(ALL_CLASS_NAMES)}"
         raise CheckpointError(f"{path}: classes {payload['class_names']}, but the course predicts {expected}")
     model = build_model(payload["backbone"], pretrained=False, **payload.get("options", {}))
     try:

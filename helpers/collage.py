@@ -1,5 +1,4 @@
-"""Test scenes whose true boxes are known: face pictures pasted on a wall, still or drifting across a short
-clip, for lessons 07 and 08 and the benchmarks: no camera, no downloaded video, no annotation needed."""
+"""Scenes with known true boxes: faces pasted on a wall, still or drifting; no camera, video or annotation."""
 
 from collections.abc import Sequence
 from itertools import zip_longest
@@ -21,20 +20,14 @@ class SceneFace(NamedTuple):
     label: str
 
 
-def _background() -> np.ndarray:
-    """A smooth two-colour gradient with a little noise: a wall, not a blank test card."""
-    rng = np.random.default_rng(0)
-    top, bottom = rng.integers(60, 200, size=(2, 3))
-    ramp = np.linspace(0, 1, HEIGHT)[:, None, None]
-    image = top * (1 - ramp) + bottom * ramp + rng.normal(0, 4, size=(HEIGHT, WIDTH, 3))
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
 def scene(faces: Sequence[tuple[np.ndarray, str]], t: float = 0.5) -> tuple[np.ndarray, list[SceneFace]]:
     """The faces (RGB arrays, labelled) on a grid, drifting sideways as t goes 0 -> 1; their true boxes."""
     if not faces:
         raise ValueError("a scene needs at least one face; the detector found none of the faces it was shown")
-    frame, truth = _background(), []
+    rng = np.random.default_rng(0)  # the same wall in every scene: two colours, top to bottom, a little noise
+    top, bottom = rng.integers(60, 200, size=(2, 3))
+    frame = (np.linspace(top, bottom, HEIGHT)[:, None] + rng.normal(0, 4, (HEIGHT, WIDTH, 3))).astype("uint8")
+    truth = []
     columns = min(len(faces), WIDTH // (FACE_PX + 10))
     cell_w, cell_h = WIDTH / columns, HEIGHT / -(-len(faces) // columns)
     for i, (face, label) in enumerate(faces):
@@ -52,8 +45,7 @@ def scene_faces(
     detector: object, paths: Sequence[str | Path], labels: Sequence[str], per_class: int = 3,
     times: Sequence[float] = (0.5,),
 ) -> tuple[list[tuple[np.ndarray, str]], dict[str, str]]:
-    """per_class faces of each label (from its first 40 paths, in order) that the detector finds in its scene
-    at every time in times (a missed one is swapped for the next: scenes test the classifier); the tries."""
+    """per_class faces of each label (of its first 40) that the detector finds in the scene at all times."""
     names = sorted(set(labels))
     queue = {name: [p for p, lab in zip(paths, labels, strict=True) if lab == name][:40] for name in names}
     chosen, tried = {name: [] for name in names}, dict.fromkeys(names, 0)
@@ -70,7 +62,7 @@ def scene_faces(
             missed |= {i for i, hit in enumerate(found) if hit is None}
         if not missed:
             return faces, {name: f"{len(chosen[name])} found of {tried[name]} tried" for name in names}
-        for face, name in (faces[i] for i in missed):
+        for face, name in (faces[i] for i in missed):  # swapped for the next: scenes test the classifier
             chosen[name] = [f for f in chosen[name] if f is not face]
 
 

@@ -1,26 +1,20 @@
-"""Drawn demo faces and crowd scenes, so every lesson runs offline: skin, hair, light, masks (some below the
-nose), hands and scarves vary, so a small CNN must learn "nose and mouth covered". With copies and junk."""
-
-from __future__ import annotations
+"""Drawn demo faces and scenes, so every lesson runs offline: masks vary, hands and scarves are no masks."""
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-DEMO_VERSION = 3  # bump when the drawing changes, so cached datasets are drawn again
-SCENE_VERSION = 3
+DEMO_VERSION = 4  # bump when the drawing changes, so cached datasets are drawn again
+SCENE_VERSION = 4
 CLASS_FOLDERS = {"mask": "with_mask", "no_mask": "without_mask"}
 MARKER_NAME = "SYNTHETIC_DEMO_DATA.txt"
 COPY_EVERY = 25  # image i with i % 25 == 24 is image i - 1 again: downloads often hold a photo twice
 JUNK_FILE = ".DS_Store"  # what a folder zipped on a Mac brings along
-_README = """SYNTHETIC DEMO DATA - NOT REAL PEOPLE
-Every image below this folder was drawn by the course's helpers/demo_data.py: no photograph, no real person.
+_README = """SYNTHETIC DEMO DATA - NOT REAL PEOPLE: every image here was drawn by helpers/demo_data.py.
 Results measured on it say NOTHING about real faces and masks. Drawn again when any of these change:
 """
-# PASCAL VOC, as Kaggle's mask dataset writes it: one <object> per face with its class and corners.
 _VOC = "<annotation><filename>{}</filename><size><width>{}</width><height>{}</height></size>{}</annotation>\n"
 _VOC_OBJECT = "<object><name>{}</name><bndbox><xmin>{}</xmin><ymin>{}</ymin><xmax>{}</xmax><ymax>{}</ymax>"
 _VOC_OBJECT += "</bndbox></object>"
@@ -116,8 +110,7 @@ def draw_face(rng: np.random.Generator, masked: bool, size: int = 128) -> tuple[
 def add_synthetic_mask(
     image: Image.Image, face_box: tuple[int, int, int, int], color: Color = (70, 130, 200), seed: int = 0
 ) -> Image.Image:
-    """A copy of a real photo with a surgical mask over the lower part of face_box=(x, y, w, h), in the
-    photo's light and shade. Only pixels inside the box change. RGBA stays RGBA; other modes give RGB."""
+    """A copy of a photo with a surgical mask in its light on the lower face_box (x, y, w, h), RGB(A)."""
     out = image.copy() if image.mode in ("RGB", "RGBA") else image.convert("RGB")
     x, y, w, h = (round(v) for v in face_box)
     if w < 4 or h < 4:
@@ -147,55 +140,47 @@ def draw_scene(rng: np.random.Generator, width: int = 480, height: int = 360) ->
     return picture, faces
 
 
-def _generate(root: Path, settings: str, expected: dict[str, int], write: Callable[[Path], None]) -> Path:
-    """Draw again unless the marker records these settings and no demo_* file is missing; only demo_* files
-    go (real photos beside them stay), and the marker is written last, so a half dataset never looks done."""
-    root, marker = Path(root), _README + settings
-    if is_demo_dataset(root) and (root / MARKER_NAME).read_text(encoding="utf-8") == marker:
+def _needs_drawing(root: Path, settings: str, expected: dict[str, int]) -> bool:
+    """False if the marker records these settings and all demo_* files are there; else those and it go."""
+    if is_demo_dataset(root) and (root / MARKER_NAME).read_text(encoding="utf-8") == _README + settings:
         if all(len(list((root / d).glob("demo_*"))) == n for d, n in expected.items()):
-            return root
+            return False
     (root / MARKER_NAME).unlink(missing_ok=True)
     for folder in expected:
         (root / folder).mkdir(parents=True, exist_ok=True)
         for stale in (root / folder).glob("demo_*"):
             stale.unlink()
-    write(root)
-    (root / MARKER_NAME).write_text(marker, encoding="utf-8")
-    return root
+    return True
 
 
 def generate_demo_dataset(root: Path, n_per_class: int = 300, size: int = 128, seed: int = 0) -> Path:
-    """root/with_mask/demo_00000.jpg ..., root/without_mask/..., a junk file and the marker. Idempotent; image
-    i of a class depends only on (seed, class, i, size), bytes included; a few are copies (COPY_EVERY)."""
+    """with_mask/demo_00000.jpg ..., without_mask/..., junk, a marker; image i: just (seed, class, i, size)"""
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
-
-    def write(root: Path) -> None:
-        for class_index, (key, folder) in enumerate(CLASS_FOLDERS.items()):
-            for i in range(n_per_class):
-                path = root / folder / f"demo_{i:05d}.jpg"
-                rng = np.random.default_rng([seed, class_index, i - (i % COPY_EVERY == COPY_EVERY - 1)])
-                draw_face(rng, key == "mask", size)[0].save(path, "JPEG", quality=int(rng.integers(70, 96)))
-        (root / CLASS_FOLDERS["no_mask"] / JUNK_FILE).write_bytes(b"\0\0\0\1Bud1")
-
     settings = f"demo_version = {DEMO_VERSION}\nn_per_class = {n_per_class}\nsize = {size}\nseed = {seed}\n"
-    return _generate(root, settings, dict.fromkeys(CLASS_FOLDERS.values(), n_per_class), write)
+    if _needs_drawing(root, settings, dict.fromkeys(CLASS_FOLDERS.values(), n_per_class)):
+        for class_index, (key, folder) in enumerate(CLASS_FOLDERS.items()):
+            for i in range(n_per_class):  # every COPY_EVERY-th image is the one before it again
+                rng = np.random.default_rng([seed, class_index, i - (i % COPY_EVERY == COPY_EVERY - 1)])
+                face = draw_face(rng, key == "mask", size)[0]
+                face.save(root / folder / f"demo_{i:05d}.jpg", "JPEG", quality=int(rng.integers(70, 96)))
+        (root / CLASS_FOLDERS["no_mask"] / JUNK_FILE).write_bytes(b"\0\0\0\1Bud1")
+        (root / MARKER_NAME).write_text(_README + settings, encoding="utf-8")  # last: never a half dataset
+    return root
 
 
 def generate_demo_scenes(root: Path, n_photos: int = 60, seed: int = 0) -> Path:
-    """root/images/demo_scene_000.jpg ... and root/annotations/demo_scene_000.xml (PASCAL VOC) with the
-    SYNTHETIC marker: photos with known boxes for lesson 09 when no scene dataset is given. Idempotent."""
-
-    def write(root: Path) -> None:
+    """images/demo_scene_000.jpg ..., annotations/demo_scene_000.xml (PASCAL VOC, as Kaggle's), the marker."""
+    settings = f"scene_version = {SCENE_VERSION}\nn_photos = {n_photos}\nseed = {seed}\n"
+    if _needs_drawing(root, settings, dict.fromkeys(("images", "annotations"), n_photos)):
         for i in range(n_photos):
             picture, faces = draw_scene(np.random.default_rng([seed, 7, i]))
             picture.save(root / "images" / f"demo_scene_{i:03d}.jpg", "JPEG", quality=90)
             objects = "".join(_VOC_OBJECT.format(c, x, y, x + w, y + h) for c, (x, y, w, h) in faces)
             xml = _VOC.format(f"demo_scene_{i:03d}.jpg", *picture.size, objects)
             (root / "annotations" / f"demo_scene_{i:03d}.xml").write_text(xml, encoding="utf-8")
-
-    settings = f"scene_version = {SCENE_VERSION}\nn_photos = {n_photos}\nseed = {seed}\n"
-    return _generate(root, settings, dict.fromkeys(("images", "annotations"), n_photos), write)
+        (root / MARKER_NAME).write_text(_README + settings, encoding="utf-8")
+    return root
 
 
 def is_demo_dataset(root: Path) -> bool:

@@ -1,7 +1,5 @@
 """A downloaded file's sha256, and whether it is a web page (an error or login page) saved as a model."""
 
-from __future__ import annotations
-
 import hashlib
 from pathlib import Path
 

@@ -12,8 +12,7 @@ from helpers.inference import Prediction
 def draw_label(
     image: np.ndarray, text: str, box: tuple[int, int, int, int], colour: tuple[int, int, int]
 ) -> None:
-    """White text on a filled bar above the box (inside it at the picture's top edge), sized to the box:
-    readable on small faces, never wider than the picture."""
+    """White text on a filled bar above the box (inside it at the top), sized to the box and the picture."""
     font, x, y, width = cv2.FONT_HERSHEY_SIMPLEX, box[0], box[1], image.shape[1]
     scale = max(0.3, min(box[2], width) / 180)
     (text_w, _), _ = cv2.getTextSize(text, font, scale, 1)
@@ -28,8 +27,7 @@ def draw_label(
 
 # Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
 def draw_predictions(image: np.ndarray, predictions: list[Prediction]) -> np.ndarray:
-    """A copy with a box and "mask 97%" or "no mask 88%" per face: colour and words, for every reader.
-    A prediction without a box (the whole picture was classified) gets its label in the corner."""
+    """A copy with a box and "mask 97%" (or "no mask 88%") per face, or the label in the corner if no box."""
     out = image.copy()
     thickness = max(1, round(max(image.shape[:2]) / 300))
     for prediction in predictions:

@@ -1,9 +1,7 @@
 """A classifier as one ONNX file that OpenCV runs without PyTorch: lesson 08's export, packaged for apps."""
 
 import copy
-import importlib.util
 import json
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,8 +26,7 @@ class Deployable(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        scaled = images / 255  # eval_batch's arithmetic: to 0-1, minus the mean, over the std
-        return self.model((scaled - self.mean) / self.std).softmax(dim=1)
+        return self.model((images / 255 - self.mean) / self.std).softmax(dim=1)  # eval_batch's arithmetic
 
 
 # Kept identical in notebooks/08_video_and_webcam.ipynb (the lesson writes it).
@@ -48,8 +45,6 @@ def write_onnx(wrapper: nn.Module, image_size: int, path: str | Path) -> None:
 
 def export_onnx(model: MaskModel, path: str | Path) -> Path:
     """Lesson 08's export of a CPU copy, and <path>.json with what an app needs; no half file if it fails."""
-    if importlib.util.find_spec("onnx") is None:
-        raise RuntimeError("exporting to ONNX needs the onnx package: pip install onnx")
     path, size = Path(path), model.image_size
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
@@ -57,7 +52,7 @@ def export_onnx(model: MaskModel, path: str | Path) -> Path:
     facts = {"class_names": list(model.class_names), "image_size": size, "model": model.describe()}
     facts["input"] = f"RGB pixels 0-255 as float32, N x 3 x {size} x {size}; out: probabilities, N x classes"
     Path(f"{path}.json").write_text(json.dumps(facts, indent=2))
-    os.replace(part, path)
+    part.replace(path)
     return path
 
 

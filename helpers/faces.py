@@ -1,7 +1,5 @@
 """Finding faces with OpenCV's YuNet, whose ONNX file ships in helpers/assets (MIT licence)."""
 
-from __future__ import annotations
-
 import contextlib
 import os
 from collections.abc import Iterator
@@ -24,16 +22,14 @@ YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4
 PACKAGED_YUNET = Path(__file__).resolve().parent / "assets" / "face_detection_yunet_2023mar.onnx"
 YUNET_URL = f"https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/{PACKAGED_YUNET.name}"
 MAX_SIDE, MIN_SIDE = 640, 320  # YuNet finds faces of 10-300 px: big pictures are shrunk, small ones grown
-# Photos: a second pass at 1280 px finds small faces; average precision keeps boxes down to score 0.3 (chosen
-# by AP, benchmarks/scenes.py). Video: one pass at 480 px, twice as fast as 640 and as good (video_fps.py).
+# From benchmarks/scenes.py (evaluation: boxes to 0.3 for AP) and video_fps.py (480 px: 2x as fast, as good)
 DETECTOR_SETTINGS: dict[str, dict] = {
     "photo": {"max_side": MAX_SIDE, "score_threshold": 0.5, "upscale_to": 1280, "fit_boxes": True},
     "evaluation": {"max_side": MAX_SIDE, "score_threshold": 0.3, "upscale_to": 1280, "fit_boxes": True},
     "video": {"max_side": 480, "score_threshold": 0.6, "upscale_to": None, "fit_boxes": True},
     "one pass": {"max_side": MAX_SIDE, "score_threshold": 0.6, "upscale_to": None, "fit_boxes": False},
 }
-# YuNet's boxes (from the brows) to annotators' (lower, less tall): centre shift right, down (in box sizes),
-# width and height scale; medians over face-mask-scenes' train photos (benchmarks/scenes.py --fit-boxes).
+# YuNet's boxes to annotators' (lower, less tall): medians on train photos (benchmarks/scenes.py --fit-boxes)
 BOX_FIT = (0.027, 0.125, 1.048, 0.913)
 # A photo answer's confidence: detector score ** SCORE_POWER * class probability (benchmarks/scenes.py).
 SCORE_POWER = 3
@@ -67,12 +63,9 @@ def detection_scale(width: int, height: int, max_side: int = MAX_SIDE, min_side:
 
 
 # Kept identical in notebooks/07_opencv_face_highlighting.ipynb (the lesson writes it).
-def detect_faces(
-    net: cv2.FaceDetectorYN, image: np.ndarray, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE
-) -> list[Face]:
-    """Every face YuNet finds in an RGB picture, as boxes in the picture's own pixels, left to right."""
+def detect_faces(net: cv2.FaceDetectorYN, image: np.ndarray, scale: float) -> list[Face]:
+    """Every face YuNet finds in an RGB picture resized by `scale`, boxed in its own pixels, left to right."""
     height, width = image.shape[:2]
-    scale = detection_scale(width, height, max_side, min_side)
     size = (round(width * scale), round(height * scale))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     net.setInputSize(size)  # YuNet must know the size of the picture it gets
@@ -95,13 +88,11 @@ def quiet_opencv() -> Iterator[None]:
 
 def yunet_model_path(path: str | Path | None = None) -> Path:
     """YuNet's file: the path given, MASK_YUNET_MODEL, or the packaged copy or a download (sha256 checked)."""
-    given = path or os.environ.get(YUNET_ENV)
-    if given:
+    if given := path or os.environ.get(YUNET_ENV):
         path = Path(given).expanduser()
         if not path.is_file() or looks_like_html(path):
             problem = "a folder" if path.is_dir() else "an HTML page" if path.is_file() else "no such file"
-            expected = f"expected YuNet's .onnx file (or leave {YUNET_ENV} unset)"
-            raise DetectorUnavailableError(f"{path}: {problem}, {expected}")
+            raise DetectorUnavailableError(f"{path}: {problem}; expected YuNet's .onnx, or {YUNET_ENV} unset")
         return path
     for copy in (PACKAGED_YUNET, work_dir() / "models" / PACKAGED_YUNET.name):
         if copy.is_file() and sha256_file(copy) == YUNET_SHA256:
@@ -119,8 +110,7 @@ def yunet_model_path(path: str | Path | None = None) -> Path:
 
 @dataclass
 class YuNetDetector:
-    """YuNet, set for photos: upscale_to is a second pass at that longer side for small faces (merged with the
-    first by NMS); fit_boxes moves boxes by BOX_FIT."""
+    """YuNet for photos: a second pass (upscale_to px) finds small faces; fit_boxes moves boxes by BOX_FIT."""
 
     model_path: str | Path | None = None
     score_threshold: float = 0.5
@@ -130,12 +120,12 @@ class YuNetDetector:
     fit_boxes: bool = True
     name: ClassVar[str] = "YuNet"
 
+    @quiet_opencv()  # OpenCV 5 logs a warning as the model loads
     def __post_init__(self) -> None:
         path = self.model_path = yunet_model_path(self.model_path)
         self.description = f"YuNet ({path.name})"
         try:
-            with quiet_opencv():
-                self.net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), self.score_threshold)
+            self.net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), self.score_threshold)
         except cv2.error as exc:
             why = f"OpenCV cannot load it as a YuNet model ({str(exc).strip()[-120:]})"
             raise DetectorUnavailableError(f"{path}: {why}") from None
@@ -143,11 +133,15 @@ class YuNetDetector:
     def detect(self, image: np.ndarray) -> list[Face]:
         image = read_image(image)  # a clear error for anything but a picture
         height, width = image.shape[:2]
-        faces = detect_faces(self.net, image, self.max_side, self.min_side)
+        first = detection_scale(width, height, self.max_side, self.min_side)
+        faces = detect_faces(self.net, image, first)
         longest = max(width, height)
         second = min(self.upscale_to or 0, 4 * longest)  # grown more, specks of a portrait look like faces
-        if longest * detection_scale(width, height, self.max_side) < 0.9 * second:
-            faces = merge_faces(faces + detect_faces(self.net, image, second, second))
+        if longest * first < 0.9 * second:  # NMS: of boxes overlapping by IoU > 0.45, the best-scored stays
+            faces += detect_faces(self.net, image, second / longest)
+            boxes = torch.tensor([f.box for f in faces], dtype=torch.float32).view(-1, 4)
+            kept = nms(box_convert(boxes, "xywh", "xyxy"), torch.tensor([f.score for f in faces]), 0.45)
+            faces = sorted((faces[i] for i in kept.tolist()), key=lambda face: face.box[0])
         if self.fit_boxes:  # a box moved out of the picture goes
             faces = [Face(box, f.score) for f in faces if (box := fit_box(f.box, width, height)) is not None]
         return faces
@@ -156,20 +150,6 @@ class YuNetDetector:
 def fit_box(box: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int] | None:
     """A YuNet box moved and scaled by BOX_FIT to where annotators put it, cut to the picture."""
     x, y, w, h = box
-    right, down, wide, tall = BOX_FIT
+    right, down, wide, tall = BOX_FIT  # centre shift (in box sizes), width and height scale
     centre_x, centre_y = x + w / 2 + right * w, y + h / 2 + down * h
     return clip_box((centre_x - wide * w / 2, centre_y - tall * h / 2, wide * w, tall * h), width, height)
-
-
-def merge_faces(faces: list[Face], max_overlap: float = 0.45) -> list[Face]:
-    """One box per face from several passes, left to right: non-maximum suppression above max_overlap IoU."""
-    boxes = box_convert(torch.tensor([f.box for f in faces], dtype=torch.float32).view(-1, 4), "xywh", "xyxy")
-    kept = nms(boxes, torch.tensor([f.score or 0.0 for f in faces], dtype=torch.float32), max_overlap)
-    return sorted((faces[i] for i in kept.tolist()), key=lambda face: face.box[0])
-
-
-def make_detector(path: str | Path | None = None, use: str = "photo", **changes: object) -> YuNetDetector:
-    """YuNet with the settings for a use (a DETECTOR_SETTINGS key), changed by keyword."""
-    if use not in DETECTOR_SETTINGS:
-        raise ValueError(f"use {use!r}: expected one of {', '.join(DETECTOR_SETTINGS)}")
-    return YuNetDetector(path, **DETECTOR_SETTINGS[use] | changes)

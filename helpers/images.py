@@ -28,14 +28,13 @@ def is_junk(path: Path) -> bool:
 
 def decode_rgb(data: bytes, name: str | Path = "<bytes>") -> Image.Image:
     """Image bytes -> upright 8-bit RGB, from every mode PIL opens; ImageLoadError with a reason if not."""
-    if not data:
-        raise ImageLoadError(name, "empty file (0 bytes)")
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
-    except UnidentifiedImageError:
+    except UnidentifiedImageError:  # an empty file too
         hint = " (it is an HTML page, not an image)" if looks_like_html(data) else ""
-        raise ImageLoadError(name, f"not an image file PIL can read{hint}") from None
+        reason = f"not an image file PIL can read{hint}" if data else "empty file (0 bytes)"
+        raise ImageLoadError(name, reason) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageLoadError(name, f"corrupt or truncated image, or too large to decode ({exc})") from None
     with contextlib.suppress(Exception):  # a broken EXIF block must not cost us an otherwise good image
@@ -58,8 +57,7 @@ def load_rgb(path: str | Path) -> Image.Image:
 
 
 def read_image(source: str | Path | np.ndarray | Image.Image) -> np.ndarray:
-    """A path, PIL image or array -> RGB uint8 H x W x 3; a clear error naming the file or value if not.
-    Arrays are read as RGB (as PIL and matplotlib give them); convert OpenCV's BGR with cvtColor first."""
+    """Path, PIL image or RGB array (convert OpenCV's BGR first) -> RGB uint8 H x W x 3, or a clear error."""
     if isinstance(source, Image.Image | str | Path):
         return np.asarray(source.convert("RGB") if isinstance(source, Image.Image) else load_rgb(source))
     if not isinstance(source, np.ndarray):

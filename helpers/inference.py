@@ -71,8 +71,7 @@ class Prediction:
 # Kept identical in notebooks/06_run_app.ipynb (the lesson writes it).
 @torch.inference_mode()
 def class_probabilities(model: MaskModel, crops: list[np.ndarray]) -> np.ndarray:
-    """Each class's probability for pictures of any size (a row per picture, a column per class in
-    model.class_names), in one batch, resized and normalised exactly as in training."""
+    """Each class's probability (model.class_names) per picture, in one batch, prepared as in training."""
     if not crops:
         return np.zeros((0, len(model.class_names)), dtype=np.float32)
     model.net.eval()

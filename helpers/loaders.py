@@ -1,15 +1,15 @@
 """Feeding batches to a model: the Dataset, loaders, augmentation and samplers of lessons 01, 04 and 09."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 import kornia.augmentation as K
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler, default_collate
+from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler, default_collate
 
 from helpers.constants import CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD, SPLITS
 from helpers.data import CourseData
-from helpers.preprocess import AUGMENTATION, Augmentation, eval_transform, train_transform
+from helpers.preprocess import AUGMENTATION, Augmentation, eval_batch, eval_transform, train_transform
 
 
 # Kept identical in notebooks/01_data_loaders_and_augmentation.ipynb (the lesson writes it).
@@ -50,8 +50,7 @@ def class_weights(labels: torch.Tensor, n_classes: int = len(CLASS_NAMES)) -> to
 
 # Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
 def batch_augmentation(size: int, aug: Augmentation = AUGMENTATION) -> nn.Module:
-    """Lesson 01's augmentation for a whole batch of 0-1 float images at once: kornia draws new values for
-    every image, from the same ranges, in the same order, on the batch's device (CPU or GPU)."""
+    """Lesson 01's augmentation for a batch of 0-1 floats at once, on its device; new values per image."""
     colour = (aug.brightness, aug.contrast, aug.saturation, aug.hue)
     return nn.Sequential(
         K.RandomResizedCrop((size, size), scale=aug.crop_scale, ratio=aug.aspect),
@@ -78,22 +77,6 @@ class AugmentOnDevice:
             yield self.augment(images).contiguous(memory_format=torch.channels_last), labels.to(self.device)
 
 
-class SeededEpochs:
-    """One epoch of batches per pass, its shuffle, augmentation and dropout seeded from (seed, epoch)."""
-
-    def __init__(self, batches: Iterable, generator: torch.Generator, seed: int = 0) -> None:
-        self.batches, self.generator, self.seed, self.epoch = batches, generator, seed, 0  # epoch: to resume
-
-    def __len__(self) -> int:
-        return len(self.batches)  # type: ignore[arg-type]
-
-    def __iter__(self) -> Iterator:
-        self.epoch += 1
-        self.generator.manual_seed(self.seed * 100_003 + self.epoch)
-        torch.manual_seed(self.seed * 100_003 + self.epoch)
-        yield from self.batches
-
-
 # Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
 def balanced_sampler(
     labels: list[torch.Tensor], generator: torch.Generator | None = None
@@ -104,13 +87,12 @@ def balanced_sampler(
     return WeightedRandomSampler(weights, num_samples=len(weights), replacement=True, generator=generator)
 
 
-def _channels_last(items: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch in the memory layout the app's batches have, so a model answers both bit for bit."""
+def _normalised(items: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch normalised by eval_batch, as the app's batches are: a model answers both bit for bit."""
     images, labels = default_collate(items)
-    return images.contiguous(memory_format=torch.channels_last), labels
+    return eval_batch(images), labels
 
 
 def eval_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 64) -> DataLoader:
     """Fixed-order, normalised, unaugmented batches of uint8 images: validation and testing."""
-    dataset = FaceDataset(images, labels, eval_transform(images.shape[-1]))
-    return DataLoader(dataset, batch_size, collate_fn=_channels_last)
+    return DataLoader(TensorDataset(images, labels), batch_size, collate_fn=_normalised)

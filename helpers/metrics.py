@@ -1,8 +1,8 @@
 """Test-set numbers a learner can trust, as lessons 05 and 09 write them, for the command line too."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,32 +43,21 @@ def balanced_accuracy(matrix: np.ndarray) -> float:
     return float((np.diag(matrix)[present] / actual[present]).mean())
 
 
-@dataclass(frozen=True)
-class ClassificationReport:
+class ClassificationReport(NamedTuple):
     """A confusion matrix with its class names, and the numbers the command line's JSON reports."""
 
     class_names: tuple[str, ...]
     matrix: np.ndarray
 
-    @classmethod
-    def from_predictions(
-        cls, labels: Sequence[int], predicted: Sequence[int], class_names: Sequence[str]
-    ) -> "ClassificationReport":
-        return cls(tuple(class_names), confusion_matrix(labels, predicted, len(class_names)))
-
     @property
     def accuracy(self) -> float:
         return float(np.trace(self.matrix) / self.matrix.sum()) if self.matrix.sum() else float("nan")
-
-    @property
-    def balanced_accuracy(self) -> float:
-        return balanced_accuracy(self.matrix)
 
     def per_class(self) -> dict[str, dict[str, float]]:
         return per_class_metrics(self.matrix, self.class_names)
 
     def as_dict(self) -> dict:
-        numbers = {"accuracy": self.accuracy, "balanced_accuracy": self.balanced_accuracy}
+        numbers = {"accuracy": self.accuracy, "balanced_accuracy": balanced_accuracy(self.matrix)}
         return numbers | {"per_class": self.per_class(), "confusion_matrix": self.matrix.tolist()}
 
 
@@ -101,11 +90,3 @@ def precision_recall(detections: list[tuple], truth: dict[Path, list], min_iou: 
         right.append(hit)
     hits = np.cumsum(right, dtype=float)
     return hits / np.arange(1, len(right) + 1), hits / max(1, sum(map(len, truth.values())))
-
-
-# Kept identical in notebooks/09_real_scenes.ipynb (the lesson writes it).
-def average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
-    """PASCAL VOC's all-point AP: the area under the precision-recall curve, each precision first raised to
-    the best precision at any higher recall (a detector can always stop there)."""
-    envelope = np.maximum.accumulate(np.concatenate([precision, [0.0]])[::-1])[::-1]
-    return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * envelope[:-1]))

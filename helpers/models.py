@@ -75,8 +75,7 @@ def frozen_backbone_classifier(net: nn.Module, head: nn.Module) -> nn.Sequential
 def build_model(
     backbone: str, pretrained: bool = True, seed: int = 0, classes: int = len(CLASS_NAMES), **options: object
 ) -> nn.Module:
-    """A fresh course model by name, labelled with where its weights came from (``model.weights``): ImageNet
-    weights (sha256-checked, or WeightsUnavailableError) or an honest random start; a seed gives one start."""
+    """A fresh course model by name and seed, its weights labelled: ImageNet's (sha256-checked) or random."""
     if backbone not in BACKBONES:
         raise ValueError(f"backbone={backbone!r}: expected one of {list(BACKBONES)}")
     if backbone == "cnn" and pretrained:

@@ -7,9 +7,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from helpers.checkpoints import CheckpointError
 from helpers.constants import FACE_MARGIN
-from helpers.faces import DetectorUnavailableError, make_detector
+from helpers.faces import DetectorUnavailableError, YuNetDetector
 from helpers.images import ImageLoadError, image_files, read_image
 from helpers.inference import Prediction, classify_faces, load_mask_model, predict_image
 
@@ -37,16 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, type=Path, help="checkpoint saved by fit() / helpers.train")
     parser.add_argument("--faces", action="store_true", help="also classify every face YuNet finds")
     parser.add_argument("--yunet-model", type=Path, help="YuNet .onnx (default: MASK_YUNET_MODEL or shipped)")
-    help_margin = "face crop margin, 0-1 (share of the box added on each side)"
-    parser.add_argument("--margin", type=float, default=FACE_MARGIN, help=help_margin)
+    parser.add_argument("--margin", type=float, default=FACE_MARGIN, help="face crop margin per side, 0-1")
     args = parser.parse_args(argv)
     if not 0 <= args.margin <= 1:
         parser.error(f"argument --margin: {args.margin}: expected a share of the face box from 0 to 1")
     try:
         with contextlib.redirect_stdout(sys.stderr):  # loading messages on stderr: stdout holds only JSON
             model = load_mask_model(args.model, device="cpu")
-            detector = make_detector(args.yunet_model) if args.faces else None
-    except (CheckpointError, DetectorUnavailableError, ValueError) as exc:
+            detector = YuNetDetector(args.yunet_model) if args.faces else None  # the photo setting
+    except (DetectorUnavailableError, ValueError) as exc:  # a CheckpointError is a ValueError
         parser.exit(2, f"error: {exc}\n")
     failed = 0
     for path in inputs(args.paths):
@@ -55,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             line = {"path": str(path)} | answer(predict_image(image, model, detector=None))  # the whole image
             if detector is not None:
                 line["faces"] = [answer(face) for face in classify_faces(image, model, detector, args.margin)]
-        except (ImageLoadError, ValueError, OSError) as exc:
+        except (ValueError, OSError) as exc:  # an ImageLoadError is a ValueError
             why = "a folder with no images" if path.is_dir() else getattr(exc, "reason", str(exc))
             line, failed = {"path": str(path), "error": why}, failed + 1
         print(json.dumps(line), flush=True)

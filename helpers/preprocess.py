@@ -1,5 +1,5 @@
 """Pixels into model inputs, one way everywhere: lesson 01's transforms, the one resize, batches, and
-`SmallFace`, which makes training faces look like the small faces of crowd photos (lesson 09)."""
+`small_faces`, which makes training faces look like the small faces of crowd photos (lesson 09)."""
 
 import io
 from collections.abc import Sequence
@@ -87,24 +87,15 @@ def denormalize(batch: torch.Tensor) -> torch.Tensor:
     return (batch.cpu() * std + mean).clamp(0, 1)
 
 
-LOW_RES_PX: tuple[int, int] = (12, 40)  # widths crowd-photo faces have (face-mask-scenes: median 22 px)
-JPEG_QUALITY: tuple[int, int] = (25, 85)
+def small_faces(share: float, size: int) -> v2.RandomApply:
+    """For a `share` of uint8 size x size training images, the look of a crowd photo's small face (median
+    22 px in face-mask-scenes): shrunk to 12-40 px and grown back, the detail gone, then JPEG-compressed."""
+    shrink = v2.RandomResize(12, 41, antialias=True)  # a width from 12 to 40 px
+    return v2.RandomApply([shrink, v2.Resize((size, size), antialias=False), _jpeg], p=share)
 
 
-@dataclass(frozen=True)
-class SmallFace:
-    """For a `share` of uint8 3 x H x W training images, the look of a small face in a crowd photo: shrunk
-    to 12-40 px and grown back (the detail is gone), then JPEG-compressed; drawn with torch's generator."""
-
-    share: float
-
-    def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        if float(torch.rand(())) >= self.share:
-            return image
-        small = int(torch.randint(LOW_RES_PX[0], LOW_RES_PX[1] + 1, ()))
-        quality = int(torch.randint(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, ()))
-        face = v2.functional.resize(image, [small, small], antialias=True)
-        face = v2.functional.resize(face, list(image.shape[-2:]), antialias=False)
-        buffer = io.BytesIO()  # PIL's JPEG, as photos on the web were saved
-        v2.functional.to_pil_image(face).save(buffer, "JPEG", quality=quality)
-        return v2.functional.pil_to_tensor(Image.open(buffer).convert("RGB"))
+def _jpeg(image: torch.Tensor) -> torch.Tensor:
+    """PIL's JPEG of a uint8 image, at a quality from 25 to 85 (torch's generator draws it), as on the web."""
+    buffer = io.BytesIO()
+    v2.functional.to_pil_image(image).save(buffer, "JPEG", quality=int(torch.randint(25, 86, ())))
+    return v2.functional.pil_to_tensor(Image.open(buffer).convert("RGB"))

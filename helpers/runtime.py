@@ -7,6 +7,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,7 @@ def display_path(path: Path) -> str:
 
 def work_dir() -> Path:
     """A writable folder: MASK_WORK_DIR, else /kaggle/working, else the checkout's outputs/, else ~/.cache."""
-    root = project_root()
-    fallback = root / "outputs" if root else Path.home() / ".cache" / "face-mask-course"
+    fallback = root / "outputs" if (root := project_root()) else Path.home() / ".cache" / "face-mask-course"
     chosen = os.environ.get("MASK_WORK_DIR") or (KAGGLE_WORKING if KAGGLE_WORKING.is_dir() else fallback)
     path = Path(chosen).expanduser()
     path.mkdir(parents=True, exist_ok=True)
@@ -63,11 +63,8 @@ def pick_device() -> torch.device:
 
 
 def describe_environment() -> dict[str, str]:
-    """Versions and hardware, so results say where they came from."""
-    import cv2  # here, not at import: work_dir(), quick_mode() and the rest need none of them
-    import matplotlib
-    import torchvision
-
+    """Versions and hardware, so results say where they came from (cv2 and co. imported only when asked)."""
+    cv2, torchvision, matplotlib = (import_module(name) for name in ("cv2", "torchvision", "matplotlib"))
     info = {"python": sys.version.split()[0], "platform": platform.platform(), "opencv": cv2.__version__}
     info |= {module.__name__: module.__version__ for module in (torch, torchvision, np, matplotlib)}
     info |= {"device": str(pick_device()), "cpu_threads": str(torch.get_num_threads())}
@@ -89,8 +86,7 @@ def record_result(notebook: str, results: dict, headline: str = "") -> None:
 
 
 def progress(iterable: Iterable | None = None, **kwargs: Any) -> Any:
-    """tqdm's bar: a widget in JupyterLab; text where a saved notebook must show how it ended (make run sets
-    MASK_TEXT_BARS=1), and there a bar that removes itself (leave=False) is not drawn at all."""
+    """tqdm's bar; text where a saved notebook shows how it ended (MASK_TEXT_BARS=1): none if leave=False."""
     if os.environ.get("MASK_TEXT_BARS"):
         hidden = kwargs.pop("disable", False) or kwargs.get("leave") is False
         return text_tqdm(iterable, file=sys.stdout, disable=hidden, **kwargs)

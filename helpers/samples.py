@@ -19,7 +19,6 @@ GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION = (183, 120, 170, 212), (165, 135, 2
 MASK_COLOURS = {"light blue": (70, 130, 200), "black": (25, 25, 28), "white": (235, 235, 235)}
 MASK_COLOURS["red"] = (200, 60, 80)
 LIGHTS = {"": 1.0, ", darker": 0.55}  # as shot, and under-exposed: the light must not change the answer
-# A picture of the portrait and its true label; once run, the model's P(mask) and whether it said the label.
 PhotoCheck = namedtuple("PhotoCheck", "name label image p_mask correct", defaults=(float("nan"), False))
 
 
@@ -44,14 +43,8 @@ def photo_checks() -> list[PhotoCheck]:
 
 
 def run_photo_checks(model: MaskModel) -> list[PhotoCheck]:
-    """Every photo check through the model in one batch, preprocessed as in training."""
+    """Every photo check through the model in one batch, preprocessed as in training: p_mask and correct."""
     checks = photo_checks()
     rows = class_probabilities(model, [np.asarray(check.image) for check in checks])
     pairs = zip(checks, [Prediction.from_probabilities(row, model.class_names) for row in rows], strict=True)
     return [check._replace(p_mask=said.p_mask, correct=said.label == check.label) for check, said in pairs]
-
-
-def format_photo_checks(results: list[PhotoCheck]) -> str:
-    lines = [f"{'photo':<36} {'truth':<8} {'P(mask)':>8}  verdict"]
-    lines += [f"{r.name:<36} {r.label:<8} {r.p_mask:>8.3f}  {('WRONG', 'ok')[r.correct]}" for r in results]
-    return "\n".join([*lines, f"{sum(r.correct for r in results)} of {len(results)} right"])

@@ -1,5 +1,4 @@
-"""Scene datasets: photos with every face boxed (PASCAL VOC XML: images/<stem>.png + annotations/<stem>.xml,
-one <object> per face with a class name and a box in pixels), and the one reader of class names."""
+"""Scene datasets: photos with every face boxed in PASCAL VOC XML, and the one reader of class names."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -8,8 +7,6 @@ from pathlib import Path
 
 from helpers.images import is_junk
 
-IMAGE_FOLDERS, ANNOTATION_FOLDERS = ("images", "JPEGImages"), ("annotations", "Annotations", "xml")
-# Face widths in pixels, as the scan report and benchmarks/scenes.py count them.
 SIZE_BUCKETS: tuple[tuple[str, int, int], ...] = (("<16", 0, 16), ("16-32", 16, 32), (">=32", 32, 1 << 30))
 
 
@@ -18,11 +15,10 @@ def size_bucket(width: int) -> str:
 
 
 def object_label(name: str, folder: bool = False) -> str | None:
-    """A class as datasets spell it (with_mask, nomask, Non Mask, mask_weared_incorrect...) -> 'mask',
-    'no_mask', 'incorrect' or None; a class folder (folder=True) is never 'incorrect', nor a bare faces/."""
+    """A dataset's class name (with_mask, nomask, Non Mask...) -> 'mask', 'no_mask', 'incorrect' or None."""
     key = re.sub(r"[^a-z]", "", name.lower())
     if key in {"face", "faces"}:
-        return None if folder else "no_mask"  # a boxed face without a mask class
+        return None if folder else "no_mask"  # a boxed face without a mask class (a faces/ folder: no class)
     if "mask" not in key:
         return None
     if "incorrect" in key or "improper" in key or "wrong" in key:
@@ -41,8 +37,8 @@ class BoxedFace:
 
 def scene_folders(root: Path) -> tuple[Path, Path] | None:
     """(images folder, annotations folder) if root holds a VOC-style scene dataset, else None."""
-    images = next((root / n for n in IMAGE_FOLDERS if (root / n).is_dir()), None)
-    notes = next((root / n for n in ANNOTATION_FOLDERS if (root / n).is_dir()), None)
+    images = next((root / n for n in ("images", "JPEGImages") if (root / n).is_dir()), None)
+    notes = next((root / n for n in ("annotations", "Annotations", "xml") if (root / n).is_dir()), None)
     return (images, notes) if images is not None and notes is not None else None
 
 
@@ -63,8 +59,7 @@ def read_voc(xml_path: Path) -> list[tuple[str, tuple[float, float, float, float
 
 
 def list_boxed_faces(images: Path, annotations: Path) -> tuple[list[BoxedFace], list[tuple[str, str]]]:
-    """Every annotated face, photo and XML paired by file stem (the XML's <filename> is often wrong), and
-    what was skipped with the reason. Boxes outside the photo are found when it is decoded (helpers.data)."""
+    """Every annotated face (photo and XML paired by stem, not <filename>) and what was skipped, and why."""
     photos = {p.stem: p for p in sorted(images.iterdir()) if p.is_file() and not is_junk(p)}
     notes = {p.stem: p for p in sorted(annotations.glob("*.xml")) if not is_junk(p)}
     alone = "no {} file with the same name"

@@ -1,5 +1,4 @@
-"""Splitting without leaks: datasets hold a photo twice (re-encoded, resized, recoloured), and a copy of a
-training image in the test set flatters the model. So copies are grouped, and whole groups dealt to splits."""
+"""Leak-free splits: copies of a photo are grouped and dealt whole: no test image copies a training one."""
 
 import hashlib
 from collections import Counter, defaultdict
@@ -20,20 +19,18 @@ def difference_hash(gray: Image.Image) -> int:
     return int(np.packbits(pixels[:, 1:] > pixels[:, :-1]).view(">u8")[0])
 
 
-def near_pairs(hashes: list[int], max_bits: int = 2, block: int = 512) -> list[tuple[int, int]]:
+def near_pairs(hashes: list[int], max_bits: int = 2, block: int = 64) -> list[tuple[int, int]]:
     """Every pair (i < j) of 64-bit hashes at most max_bits apart, in blocks of rows to keep memory small."""
     values, pairs = np.array(hashes, dtype=np.uint64), []
-    ones = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)  # set bits of each byte
     for start in range(0, len(values), block):
         xor = values[start : start + block, None] ^ values[None, :]
-        bits = ones[xor.view(np.uint8)].reshape(*xor.shape, 8).sum(axis=-1)
+        bits = np.unpackbits(xor.view(np.uint8), axis=-1).reshape(*xor.shape, 64).sum(axis=-1)  # set bits
         pairs.extend(np.argwhere(np.triu(bits <= max_bits, start + 1)) + (start, 0))  # column > row: once
     return [(int(i), int(j)) for i, j in pairs]
 
 
 def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> list[int]:
-    """Group id per image: identical files (same sha1) and near-identical copies (dHashes at most max_bits
-    apart: resized, re-encoded, brightened or recoloured versions of one photo) share a group."""
+    """Group id per image: identical files (same sha1) and copies (dHashes <= max_bits apart) share one."""
     parent = list(range(len(sha1)))
 
     def find(i: int) -> int:
@@ -50,8 +47,7 @@ def duplicate_groups(sha1: list[str], hashes: list[int], max_bits: int = 2) -> l
 def assign_splits(
     labels: list[str], groups: list[int], keys: list[str], fractions: tuple[float, ...] = (0.7, 0.15, 0.15)
 ) -> list[str]:
-    """Stratified, leak-free, stable: whole groups are dealt in the order of a hash of their keys (e.g. sha1),
-    each to the first split whose quota for its class is not full yet."""
+    """Whole groups, in the order of a hash of their keys, each to the first split with room for its class."""
     members: dict[int, list[int]] = defaultdict(list)
     for i, group in enumerate(groups):
         members[group].append(i)

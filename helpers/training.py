@@ -1,7 +1,4 @@
-"""The training loop lessons 02-04 write (identical copies, a test checks), and fit(): that loop with
-checkpoints and a resume file after every epoch (epochs are seeded by number, so resuming is exact)."""
-
-from __future__ import annotations
+"""Lessons 02-04's training loop (kept identical) and fit(): it, with checkpoints and an exact resume."""
 
 import hashlib
 import math
@@ -25,13 +22,12 @@ from helpers.data import CourseData, SplitData
 from helpers.loaders import (
     AugmentOnDevice,
     FaceDataset,
-    SeededEpochs,
     balanced_sampler,
     batch_augmentation,
     class_weights,
     eval_batches,
 )
-from helpers.preprocess import AUGMENTATION, Augmentation, SmallFace, eval_transform, train_transform
+from helpers.preprocess import AUGMENTATION, Augmentation, eval_transform, small_faces, train_transform
 from helpers.runtime import display_path, pick_device, seed_everything, work_dir
 from helpers.runtime import progress as progress_bar
 
@@ -93,8 +89,7 @@ def validate(model: nn.Module, batches: Iterable) -> tuple[float, float]:
 
 # Kept identical in notebooks/03_transfer_learning_vgg16.ipynb (the lesson writes it).
 def frozen_features(backbone: nn.Module, split: SplitData, transforms: list[Callable]) -> TensorDataset:
-    """The frozen backbone's output for every image, once per transform (the plain image, then augmented
-    views): it never changes, so it is computed once and the head trains on the stored numbers."""
+    """The frozen backbone's output for every image, once per transform: it never changes, so it runs once."""
     outputs = []
     for transform in transforms:
         loader = DataLoader(FaceDataset(split.images, split.labels, transform), batch_size=16)
@@ -114,8 +109,7 @@ def warmup_cosine(epoch: int, epochs: int, warmup: int = 1) -> float:
 
 # Kept identical in notebooks/04_training_and_validation.ipynb (the lesson writes it).
 def validation_score(row: dict) -> tuple[float, float]:
-    """How epochs and models are ranked: validation accuracy, then (a tie is common near 100 %) lower
-    validation loss. The test set never takes part."""
+    """How epochs and models rank: validation accuracy, then lower validation loss; never the test set."""
     return (row["val_accuracy"], -row["val_loss"])
 
 
@@ -153,8 +147,7 @@ def run_epoch(
 def train_epochs(
     one_epoch: Callable[[], dict], epochs: int, patience: int, on_epoch: Callable, history: list | None = None
 ) -> list[dict]:
-    """Epoch after epoch until `epochs`, or until early stopping; on_epoch(history) saves checkpoints.
-    A resumed run passes the history it had and carries on from there."""
+    """Epochs until `epochs` or early stopping; on_epoch(history) saves; a resumed run passes its history."""
     history = list(history or [])
     while len(history) < epochs and not should_stop(history, patience):
         history.append({"epoch": len(history) + 1, **one_epoch()})
@@ -166,10 +159,8 @@ def as_list(data: CourseData | Sequence[CourseData]) -> list[CourseData]:
     """One dataset, or several trained together: they must share the image size and class list."""
     parts = list(data) if isinstance(data, list | tuple) else [data]
     if len(kinds := {(part.image_size, part.class_names) for part in parts}) != 1:
-        raise ValueError(
-            f"data: expected a CourseData, or several trained together with one image size and one class "
-            f"list; got (image size, classes) {sorted(kinds)}"
-        )
+        got = f"got (image size, classes) {sorted(kinds)}"
+        raise ValueError(f"data: expected one dataset, or several with one image size and class list; {got}")
     return parts
 
 
@@ -210,7 +201,7 @@ class TrainConfig:
     batch_augment: bool = True  # lesson 04's batch_augmentation on the device, or lesson 01's per image
     balance: str = "weights"  # class weights in the loss, lesson 09's balanced_sampler, or none
     feature_views: int = 4  # frozen layers: the plain image + augmented copies whose outputs are stored once
-    degrade: float = 0.0  # share of training images made to look like small crowd faces (SmallFace)
+    degrade: float = 0.0  # share of training images made to look like small crowd faces (small_faces)
     warmup_epochs: int = 1
     seed: int = 0
 
@@ -241,29 +232,27 @@ class FitResult(NamedTuple):
     checkpoint: Path
     seconds: float
     notes: list[str]
-    best_epoch: int
 
 
-def split_frozen(model: nn.Module) -> tuple[nn.Sequential | None, nn.Module]:
-    """The frozen layers at the start of model.features (None if there are none) and the part that learns."""
+def split_frozen(model: nn.Module) -> tuple[nn.Sequential, nn.Sequential]:
+    """The frozen layers at the start of model.features (perhaps none) and the layers that learn."""
     layers = list(model.features)
     learns = [any(p.requires_grad for p in layer.parameters()) for layer in layers]
     first = learns.index(True) if any(learns) else len(layers)
-    if first == 0:
-        return None, model
     return nn.Sequential(*layers[:first]), nn.Sequential(*layers[first:], model.head)
 
 
-def _batches(frozen, parts: list[CourseData], config: TrainConfig, device) -> dict:
+def _batches(frozen, parts: list[CourseData], config: TrainConfig, device, shuffle: torch.Generator) -> dict:
     """Lesson 01's datasets, augmented on the device (lesson 04) or per image; frozen: lesson 03 features."""
-    size, views, generator = parts[0].image_size, 1, torch.Generator()  # SeededEpochs seeds the shuffle
-    on_device = frozen is None and config.augment and config.batch_augment
-    steps: list[Callable] = [SmallFace(config.degrade)] if config.augment and config.degrade > 0 else []
+    size, views = parts[0].image_size, 1
+    on_device = not frozen and config.augment and config.batch_augment
+    degrade = config.augment and config.degrade > 0  # lesson 09's small-face views
+    steps: list[Callable] = [small_faces(config.degrade, size)] if degrade else []
     if not on_device:
         steps.append(train_transform(size, config.augmentation) if config.augment else eval_transform(size))
     transform = v2.Compose(steps) if steps else None
     trains, vals = ([p.splits[s] for p in parts if len(p.splits[s].labels)] for s in ("train", "val"))
-    if frozen is None:
+    if not frozen:  # no frozen layers
         sets = [FaceDataset(split.images, split.labels, transform) for split in trains]
         val = eval_batches(torch.cat([s.images for s in vals]), torch.cat([s.labels for s in vals]))
     else:
@@ -277,11 +266,11 @@ def _batches(frozen, parts: list[CourseData], config: TrainConfig, device) -> di
         sets = [frozen_features(frozen, split, plain + [transform] * (views - 1)) for split in trains]
         val = DataLoader(ConcatDataset([frozen_features(frozen, split, plain) for split in vals]), 256)
     labels = [split.labels.repeat(views) for split in trains]  # frozen_features repeats them once per view
-    sampler = balanced_sampler(labels, generator) if config.balance == "sampler" else None
-    train = DataLoader(ConcatDataset(sets), config.batch_size, sampler is None, sampler, generator=generator)
+    sampler = balanced_sampler(labels, shuffle) if config.balance == "sampler" else None
+    train = DataLoader(ConcatDataset(sets), config.batch_size, sampler is None, sampler, generator=shuffle)
     if on_device:
         train = AugmentOnDevice(train, batch_augmentation(size, config.augmentation).to(device), device)
-    return {"train": SeededEpochs(train, generator, config.seed), "val": val}  # seeded by epoch number
+    return {"train": train, "val": val}
 
 
 def _read_resume(path: Path, model: nn.Module, facts: dict) -> dict:
@@ -309,8 +298,8 @@ def fit(
     device: torch.device | None = None,
     progress: bool = True,
 ) -> FitResult:
-    """Lesson 04's train_epochs with the plumbing around it, on one dataset or a list trained together.
-    resume=True continues <checkpoint>.resume.pt; a fresh run keeps the last one as <name>.previous.pt."""
+    """Lesson 04's train_epochs on one dataset or several, with the best checkpoint (a fresh run keeps the
+    last as <name>.previous.pt) and a resume file: resume=True continues <checkpoint>.resume.pt exactly."""
     if not all(hasattr(model, name) for name in ("backbone", "weights", "class_names", "head")):
         name = type(model).__name__
         raise ValueError(f"fit() got a {name} without the labels of build_model('cnn', pretrained=False)")
@@ -332,25 +321,25 @@ def fit(
     for note in notes:
         print(note)
     frozen, trainable = split_frozen(model)
-    batches = _batches(frozen, parts, config, device)
-    parameters = [p for p in trainable.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    shuffle = torch.Generator()  # the DataLoader's own, seeded as every epoch starts
+    batches = _batches(frozen, parts, config, device, shuffle)
+    optimizer = torch.optim.AdamW(trainable.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    done = state["history"] if state else []  # the epochs a resumed run has run
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])  # with each group's initial_lr, which LambdaLR reads
     schedule = partial(warmup_cosine, epochs=config.epochs, warmup=config.warmup_epochs)
-    scheduler = LambdaLR(optimizer, schedule)
+    scheduler = LambdaLR(optimizer, schedule, last_epoch=len(done) - 1)  # the next epoch's rate, as planned
     labels = torch.cat([part.splits["train"].labels for part in parts])
     weight = class_weights(labels, len(classes)).to(device) if config.balance == "weights" else None
     loss_fn = nn.CrossEntropyLoss(weight=weight)
-    if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        for group, base in zip(optimizer.param_groups, scheduler.base_lrs, strict=True):
-            group["lr"] = base * schedule(scheduler.last_epoch)  # as planned now, if `epochs` changed
-        batches["train"].epoch = len(state["history"])
 
     def one_epoch() -> dict:
-        """Lesson 04's run_epoch under a progress bar, timed."""
+        """Lesson 04's run_epoch, timed, under a progress bar; seeded as lesson 04's SeededEpochs seeds."""
         tick = time.perf_counter()
         bar = progress_bar(batches["train"], desc="epoch", leave=False, disable=not progress)
+        seed = config.seed * 100_003 + scheduler.last_epoch + 1  # after the bar: tqdm may open an iterator
+        shuffle.manual_seed(seed)  # the order of the images (or the balanced sampler's draw)
+        torch.manual_seed(seed)  # augmentation and dropout
         row = run_epoch(trainable, {"train": bar, "val": batches["val"]}, loss_fn, optimizer, scheduler)
         return row | {"seconds": time.perf_counter() - tick}
 
@@ -359,8 +348,7 @@ def fit(
         row, best = history[-1], best_row(history)
         if best is row:
             save_checkpoint(checkpoint, model, facts, history, config=settings)
-        resume_state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-        save_checkpoint(saved, model, facts, history, config=settings, **resume_state)
+        save_checkpoint(saved, model, facts, history, config=settings, optimizer=optimizer.state_dict())
         if row["epoch"] in (1, config.epochs) or row["epoch"] % max(1, round(config.epochs / 8)) == 0:
             print(
                 f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f} acc "
@@ -368,19 +356,17 @@ def fit(
                 f"  {row['seconds']:4.1f} s  best so far: epoch {best['epoch']}"
             )
 
-    history = train_epochs(one_epoch, config.epochs, config.patience, on_epoch, state and state["history"])
+    history = train_epochs(one_epoch, config.epochs, config.patience, on_epoch, done)
     best = best_row(history)
     model.load_state_dict(read_checkpoint(checkpoint)["model"])  # back to the best epoch
     save_checkpoint(checkpoint, model, facts, history, config=settings, best=best)  # all the curves
     if len(history) < config.epochs:
         notes.append(f"Stopped early: no better validation score for {config.patience} epochs.")
     model.eval()
-    return FitResult(history, best, checkpoint, time.perf_counter() - start, notes, int(best["epoch"]))
+    return FitResult(history, best, checkpoint, time.perf_counter() - start, notes)
 
 
-class Recipe(NamedTuple):
-    """Settings that work for a backbone on a 2-core CPU; the notebooks and the CLI share them."""
-
+class Recipe(NamedTuple):  # settings that work for a backbone on a 2-core CPU, for notebooks and the CLI
     image_size: int
     config: TrainConfig
 

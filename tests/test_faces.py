@@ -14,6 +14,7 @@ from helpers.boxes import clip_box
 from helpers.demo_data import add_synthetic_mask
 from helpers.faces import (
     BOX_FIT,
+    DETECTOR_SETTINGS,
     PACKAGED_YUNET,
     YUNET_ENV,
     YUNET_SHA256,
@@ -22,8 +23,6 @@ from helpers.faces import (
     YuNetDetector,
     detection_scale,
     fit_box,
-    make_detector,
-    merge_faces,
     yunet_model_path,
 )
 from helpers.samples import GRACE_HOPPER_FACE, GRACE_HOPPER_MASK_REGION, grace_hopper
@@ -78,7 +77,7 @@ def test_given_path_missing_or_not_a_model_is_refused(
 
 
 def test_yunet_finds_the_face_masked_or_not(yunet_file: Path) -> None:
-    detector = make_detector(yunet_file, fit_boxes=False)  # YuNet's own boxes
+    detector = YuNetDetector(yunet_file, fit_boxes=False)  # YuNet's own boxes
     photo = grace_hopper()
     for image in (photo, add_synthetic_mask(photo, GRACE_HOPPER_MASK_REGION, (25, 25, 28))):
         faces = detector.detect(np.asarray(image))
@@ -105,18 +104,41 @@ def test_lessons_haar_cascade_misses_the_masked_face(capsys: pytest.CaptureFixtu
 
 def test_bad_image_for_detector_is_named(yunet_file: Path) -> None:
     with pytest.raises(ValueError, match="expected uint8 0-255"):
-        make_detector(yunet_file).detect(np.zeros((10, 10, 3), dtype=np.int64))
+        YuNetDetector(yunet_file).detect(np.zeros((10, 10, 3), dtype=np.int64))
 
 
-def test_merge_faces_keeps_one_box_per_face() -> None:
-    big = Face((100, 100, 80, 80), 0.9)
-    duplicate = Face((104, 98, 80, 84), 0.8)  # the same face from another pass
-    neighbour = Face((150, 130, 40, 40), 0.7)  # a smaller face half behind it: crowds overlap
-    left, right = Face((10, 20, 40, 40), 0.6), Face((300, 20, 40, 40), None)
-    merged = merge_faces([right, neighbour, duplicate, big, left])
-    assert merged == [left, big, neighbour, right], "left to right; the best-scored box of each face"
-    assert merge_faces([Face((0, 0, 10, 10), 0.4), Face((3, 0, 10, 10), 0.9)]) == [Face((3, 0, 10, 10), 0.9)]
-    assert merge_faces([]) == []
+class PassesNet:
+    """Stands in for YuNet: the faces (in the picture's pixels) it finds at each input size, as its rows."""
+
+    def __init__(self, faces_at: dict[tuple[int, int], list[Face]], scale_at: dict[tuple[int, int], float]):
+        self.faces_at = faces_at
+        self.scale_at = scale_at  # the picture's scale at each input size
+        self.size = (0, 0)
+
+    def setInputSize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
+    def detect(self, image: np.ndarray) -> tuple[int, np.ndarray | None]:
+        assert image.shape[1::-1] == self.size, "the picture has the size YuNet was told"
+        scale, faces = self.scale_at[self.size], self.faces_at.get(self.size, [])
+        rows = [[*(v * scale for v in face.box), *[0.0] * 10, face.score] for face in faces]
+        return 1, np.array(rows, dtype=np.float32) if rows else None
+
+
+def test_two_passes_keep_one_box_per_face(yunet_file: Path) -> None:
+    big, neighbour = Face((100, 100, 80, 80), 0.875), Face((150, 130, 40, 40), 0.75)  # crowds overlap
+    duplicate = Face((104, 98, 80, 84), 0.625)  # the big face again, from the second pass
+    left, right = Face((10, 20, 40, 40), 0.5), Face((300, 20, 40, 40), 0.375)
+    weak, strong = Face((200, 200, 10, 10), 0.25), Face((203, 200, 10, 10), 0.5)  # IoU 0.54: one face
+    first, second = (400, 300), (1280, 960)  # 400 px is in YuNet's range; then grown to 1280 px
+    detector = YuNetDetector(yunet_file, fit_boxes=False)
+    detector.net = PassesNet(  # type: ignore[assignment]
+        {first: [big, neighbour, right, weak], second: [duplicate, left, strong]}, {first: 1.0, second: 3.2}
+    )
+    found = detector.detect(np.zeros((300, 400, 3), dtype=np.uint8))
+    assert found == [left, big, neighbour, strong, right], "left to right; the best-scored box of each face"
+    detector.net = PassesNet({}, {first: 1.0, second: 3.2})  # type: ignore[assignment]
+    assert detector.detect(np.zeros((300, 400, 3), dtype=np.uint8)) == [], "no face in either pass"
 
 
 @pytest.fixture(scope="module")
@@ -160,11 +182,9 @@ def test_detector_passes_and_settings(yunet_file: Path) -> None:
         0.5,
         True,
     )
-    assert make_detector(yunet_file, use="evaluation").score_threshold < photo.score_threshold
-    video = make_detector(yunet_file, use="video")
+    assert YuNetDetector(yunet_file, **DETECTOR_SETTINGS["photo"]) == photo, "the defaults: the photo setting"
+    evaluation = YuNetDetector(yunet_file, **DETECTOR_SETTINGS["evaluation"])
+    assert evaluation.score_threshold < photo.score_threshold
+    video = YuNetDetector(yunet_file, **DETECTOR_SETTINGS["video"])
     assert video.upscale_to is None and video.max_side == 480
-    assert make_detector(yunet_file, use="one pass").fit_boxes is False
-    changed = make_detector(yunet_file, use="photo", fit_boxes=False, score_threshold=0.7)
-    assert not changed.fit_boxes and changed.score_threshold == 0.7 and changed.upscale_to == 1280
-    with pytest.raises(ValueError, match="'sunset'"):
-        make_detector(yunet_file, use="sunset")
+    assert YuNetDetector(yunet_file, **DETECTOR_SETTINGS["one pass"]).fit_boxes is False

@@ -15,7 +15,6 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import webcam
 from helpers.app import run_app
 from helpers.boxes import crop_face
 from helpers.checkpoints import CheckpointError, read_checkpoint
@@ -35,6 +34,7 @@ from helpers.inference import (
 from helpers.models import build_model
 from helpers.samples import grace_hopper
 from helpers.video import FrameAnnotator, write_video
+from tests.test_video import WEBCAM, lesson_08
 
 matplotlib.use("Agg")
 
@@ -243,7 +243,7 @@ def test_predicting_does_not_load_the_data_scanner_or_training(
     """The app, the CLI and the export import what prediction needs, not the scanner and demo generator."""
     code = (
         "import sys, matplotlib; matplotlib.use('Agg')\n"
-        "import helpers.app, helpers.inference, helpers.predict, helpers.export, helpers.webcam\n"
+        "import helpers.app, helpers.inference, helpers.predict, helpers.export, helpers.video\n"
         "model = helpers.inference.load_mask_model(sys.argv[1], device='cpu')\n"
         "helpers.app.run_app(sys.argv[2], model, None)\n"
         "heavy = {'helpers.data', 'helpers.demo_data', 'helpers.training', 'helpers.loaders'}\n"
@@ -302,14 +302,20 @@ def test_a_three_class_checkpoint_s_classes_are_used_everywhere(
     report = write_video(clip, tmp_path / "out.mp4", FrameAnnotator(model, detector))
     assert report.labels == {"mask": 0, "no_mask": 0, "incorrect": 3}
 
-    class Camera:  # the webcam loop on a fake capture: two frames, then q
+    class Camera:  # lesson 08's webcam loop on a fake capture: the photo until q, after two frames
         def read(self) -> tuple[bool, np.ndarray]:
             return True, frame[:, :, ::-1].copy()
 
+        def release(self) -> None:
+            pass
+
+    lesson = lesson_08(*WEBCAM)
     shown = []
-    monkeypatch.setattr(webcam.cv2, "imshow", lambda name, image: shown.append(image))
-    monkeypatch.setattr(webcam.cv2, "waitKey", lambda ms: ord("q") if len(shown) == 2 else -1)
-    assert webcam.run(Camera(), FrameAnnotator(model, detector)) == 2
+    lesson["open_camera"] = lambda index: Camera()
+    monkeypatch.setattr(cv2, "imshow", lambda name, image: shown.append(image))
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: ord("q") if len(shown) == 2 else -1)
+    monkeypatch.setattr(cv2, "destroyAllWindows", lambda: None)
+    assert lesson["webcam"](FrameAnnotator(model, detector), 0) == 2
     assert tuple(shown[-1][65, 20]) == LABEL_RGB["incorrect"][::-1]  # BGR on the screen
     from helpers.predict import main as predict_main
 

@@ -62,7 +62,6 @@ TAUGHT = {
         "balanced_sampler",
         "balanced_accuracy",
         "precision_recall",
-        "average_precision",
     },
 }
 # The title skill of each lesson, as code a reader can find in its cells (not only in helpers).

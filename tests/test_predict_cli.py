@@ -96,7 +96,6 @@ def test_bad_model_or_detector_is_one_error_line(tmp_path: Path, tiny_checkpoint
     [
         (["helpers.predict", "--model", "m.pt", "--margin", "-5", "x.jpg"], "--margin"),
         (["helpers.predict", "--model", "m.pt", "--margin", "50", "x.jpg"], "--margin"),
-        (["helpers.webcam", "--camera", "-1"], "--camera"),
     ],
 )
 def test_out_of_range_options_are_one_error_line(argv: list[str], named: str) -> None:

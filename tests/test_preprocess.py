@@ -16,7 +16,7 @@ from helpers.images import read_image
 from helpers.inference import class_probabilities, load_mask_model
 from helpers.loaders import batch_augmentation, eval_batches
 from helpers.predict import main as predict_main
-from helpers.preprocess import Augmentation, SmallFace, eval_batch, eval_transform, train_transform
+from helpers.preprocess import Augmentation, eval_batch, eval_transform, small_faces, train_transform
 from tests.conftest import make_flat
 
 NOTHING = Augmentation((1.0, 1.0), (1.0, 1.0), 0.0, (1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (0.0, 0.0), 0.0)
@@ -60,8 +60,8 @@ def test_batch_augmentation_draws_per_image_and_repeats_with_the_seed() -> None:
 
 def test_small_face_blurs_a_share_of_the_images() -> None:
     image = _images(1, 64)[0]
-    assert SmallFace(0.0)(image) is image
-    small = SmallFace(1.0)(image)
+    assert small_faces(0.0, 64)(image) is image
+    small = small_faces(1.0, 64)(image)
     assert small.shape == image.shape and small.dtype == torch.uint8 and not torch.equal(small, image)
     # detail is gone: neighbouring pixels differ far less than in random noise
     assert (small[:, :, 1:].float() - small[:, :, :-1].float()).abs().mean() < 0.5 * (
