@@ -311,11 +311,11 @@ def test_a_three_class_checkpoint_s_classes_are_used_everywhere(
 
     lesson = lesson_08(*WEBCAM)
     shown = []
-    lesson["open_camera"] = lambda index: Camera()
     monkeypatch.setattr(cv2, "imshow", lambda name, image: shown.append(image))
     monkeypatch.setattr(cv2, "waitKey", lambda ms: ord("q") if len(shown) == 2 else -1)
+    monkeypatch.setattr(cv2, "getWindowProperty", lambda name, prop: 1.0)  # the window stays open
     monkeypatch.setattr(cv2, "destroyAllWindows", lambda: None)
-    assert lesson["webcam"](FrameAnnotator(model, detector), 0) == 2
+    assert lesson["webcam"](FrameAnnotator(model, detector), Camera()) == 2
     assert tuple(shown[-1][65, 20]) == LABEL_RGB["incorrect"][::-1]  # BGR on the screen
     from helpers.predict import main as predict_main
 

@@ -19,7 +19,7 @@ from helpers.video import FrameAnnotator, open_video, write_video
 from tests.test_lesson_code import code_cells
 
 LESSON_08 = Path(__file__).resolve().parent.parent / "notebooks" / "08_video_and_webcam.ipynb"
-WEBCAM = ("open_camera", "QUIT_KEYS", "show", "webcam")
+WEBCAM = ("open_camera", "QUIT_KEYS", "TITLE", "show", "close_window", "webcam")
 
 FACES = [
     (crop_face(np.asarray(grace_hopper()), GRACE_HOPPER_FACE, 0.45), label) for label in ("mask", "no_mask")
@@ -111,6 +111,8 @@ def test_lesson_webcam_names_a_missing_camera_and_frees_one_that_stops(
     lesson = lesson_08(*WEBCAM)
     with pytest.raises(OSError, match="no camera at index 97"):
         lesson["open_camera"](97)
+    with pytest.raises(ValueError, match="camera index -1: expected 0 or more"):
+        lesson["open_camera"](-1)
 
     class Stopping:  # a camera unplugged before its first frame
         released = False
@@ -122,11 +124,29 @@ def test_lesson_webcam_names_a_missing_camera_and_frees_one_that_stops(
             self.released = True
 
     camera, closed = Stopping(), []
-    lesson["open_camera"] = lambda index: camera
     monkeypatch.setattr(cv2, "destroyAllWindows", lambda: closed.append(True))
-    with pytest.raises(OSError, match="camera 0 stopped sending frames"):
-        lesson["webcam"](FrameAnnotator(model, SceneDetector(FACES)), 0)
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: -1)
+    with pytest.raises(OSError, match="the camera stopped sending frames"):
+        lesson["webcam"](FrameAnnotator(model, SceneDetector(FACES)), camera)
     assert camera.released and closed, "the camera is freed and the window closed however the loop ends"
+
+
+def test_lesson_webcam_stops_when_its_window_is_closed(
+    model: MaskModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Camera:
+        def read(self) -> tuple[bool, np.ndarray]:
+            return True, scene(FACES)[0][:, :, ::-1].copy()
+
+        def release(self) -> None:
+            pass
+
+    lesson = lesson_08(*WEBCAM)
+    monkeypatch.setattr(cv2, "imshow", lambda name, image: None)
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: -1)  # no key pressed
+    monkeypatch.setattr(cv2, "getWindowProperty", lambda name, prop: 0.0)  # the close button was clicked
+    monkeypatch.setattr(cv2, "destroyAllWindows", lambda: None)
+    assert lesson["webcam"](FrameAnnotator(model, SceneDetector(FACES)), Camera()) == 1
 
 
 def test_interrupted_run_keeps_the_earlier_output(tmp_path: Path, model: MaskModel) -> None:
