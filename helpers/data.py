@@ -254,8 +254,10 @@ def scan_images(entries: list[FileEntry], size: int) -> dict[str, np.ndarray]:
     with contextlib.suppress(OSError, ValueError, EOFError, zipfile.BadZipFile), np.load(file) as cached:
         file.touch()  # recently used: kept when old scans are pruned (none, or a damaged one: read again)
         return dict(cached)
-    groups = [list(faces) for _, faces in groupby(entries, key=lambda e: e.path)]  # a photo's faces: one read
-    n = len(groups)
+    by_file: dict[Path, list[FileEntry]] = defaultdict(list)  # a photo's faces: one read, wherever they are
+    for entry in entries:
+        by_file[entry.path].append(entry)
+    groups, n = list(by_file.values()), len(by_file)
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:  # PIL releases the GIL
         got = pool.map(lambda group: read_file(group[0].path, size, [e.box for e in group]), groups)
         got = progress(got, total=n, desc="Reading images", mininterval=1, disable=n < 500)
